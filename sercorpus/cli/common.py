@@ -1,0 +1,45 @@
+"""Shared CLI plumbing: one place that turns library errors into a clean message and exit code."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from sercorpus.audio import AudioError
+from sercorpus.manifest import ManifestError
+from sercorpus.report import CorpusFormatError
+
+console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exceptions that are the user's input being wrong: print the message, no traceback, exit 1.
+USER_ERRORS = (ManifestError, CorpusFormatError, AudioError, FileNotFoundError, ValueError, KeyError)
+
+
+def user_errors(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as exc:
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+            err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_roots(values: list[str] | None) -> dict[str, str]:
+    """``--root corpus=DIR`` pairs -> dict."""
+    roots: dict[str, str] = {}
+    for value in values or []:
+        corpus, sep, path = value.partition("=")
+        if not sep or not corpus or not path:
+            raise ValueError(f"--root expects CORPUS=DIR, got {value!r}")
+        roots[corpus] = path
+    return roots

@@ -1,0 +1,41 @@
+"""``sercorpus prepare`` and ``sercorpus synth``."""
+
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sercorpus.cli.common import console, user_errors
+from sercorpus.corpora import CORPORA, get_corpus
+from sercorpus.prepare import prepare, report_path_for
+from sercorpus.summary import overview_table, report_table
+
+
+def register(app: typer.Typer) -> None:
+    names = ", ".join(sorted(CORPORA))
+
+    @app.command("prepare")
+    @user_errors
+    def prepare_cmd(
+        corpus: Annotated[str, typer.Argument(help=f"corpus name: {names}")],
+        root: Annotated[Path, typer.Argument(help="corpus root, as shipped")],
+        out: Annotated[Path, typer.Option("-o", "--out", help="output manifest (.parquet or .jsonl)")],
+        strict: Annotated[bool, typer.Option(help="turn every skip into an error")] = False,
+    ) -> None:
+        """Read a corpus in its native release layout into a unified manifest, with a report of skips."""
+        records, report = prepare(corpus, root, out, strict=strict)
+        console.print(overview_table(records, title=f"{corpus}: {out}"))
+        console.print(report_table(report))
+        console.print(f"report: {report_path_for(out)}")
+
+    @app.command("synth")
+    @user_errors
+    def synth_cmd(
+        corpus: Annotated[str, typer.Argument(help=f"corpus name: {names}")],
+        out: Annotated[Path, typer.Argument(help="folder to write the miniature corpus into")],
+        seed: Annotated[int, typer.Option(help="seed: the same seed writes byte-identical files")] = 0,
+    ) -> None:
+        """Write a miniature corpus in the corpus's exact native layout (fixtures, demo data)."""
+        root = get_corpus(corpus).writer_function()(out, seed=seed)
+        console.print(f"wrote miniature {corpus} to {root}")

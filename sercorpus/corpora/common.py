@@ -1,0 +1,58 @@
+"""Helpers every corpus loader shares: audio checks that turn into counted skips, robust text reading."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sercorpus.audio import AudioError, AudioInfo, LfsPointerError, probe
+from sercorpus.report import CorpusFormatError, PrepareReport
+
+
+def check_audio(
+    root: Path,
+    rel_path: str,
+    report: PrepareReport,
+    record: str,
+    expected_rate: int | None = None,
+    expected_channels: int | None = None,
+    label_file: str | os.PathLike[str] | None = None,
+    line: int | None = None,
+) -> AudioInfo | None:
+    """Probe one audio file; a problem becomes a counted skip (None), a git-LFS pointer stops the run.
+
+    An LFS pointer means the whole corpus checkout lacks its audio, so skipping file by file would bury
+    the one fact the user needs; it is raised as a CorpusFormatError instead.
+    """
+    path = root / rel_path
+    try:
+        info = probe(path)
+    except LfsPointerError as exc:
+        raise CorpusFormatError(path, str(exc).split(": ", 1)[1]) from None
+    except AudioError as exc:
+        reason = "missing-audio" if not path.exists() else "unreadable-audio"
+        report.skip(reason, path, str(exc).split(": ", 1)[-1], record=record)
+        return None
+    if info.num_frames == 0:
+        report.skip("empty-audio", path, "audio file holds no samples", record=record)
+        return None
+    if expected_rate is not None and info.sample_rate != expected_rate:
+        report.skip("wrong-sample-rate", path,
+                    f"sample rate {info.sample_rate} Hz, corpus promises {expected_rate} Hz", record=record)
+        return None
+    if expected_channels is not None and info.num_channels != expected_channels:
+        report.skip("wrong-channels", path,
+                    f"{info.num_channels} channels, corpus promises {expected_channels}", record=record)
+        return None
+    return info
+
+
+def read_text_lines(path: Path) -> list[str]:
+    """Lines without their end-of-line (LF or CRLF), decoded as UTF-8 (BOM tolerated), with a clear error."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise CorpusFormatError(path, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise CorpusFormatError(path, f"not UTF-8 text (byte {exc.start}); is this a macOS '._' file?") from None
+    return text.splitlines()

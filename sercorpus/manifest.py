@@ -1,0 +1,273 @@
+"""Reading, writing and validating manifests (Parquet primary, JSONL for people and diffs).
+
+Design points:
+- rows are sorted by id and nothing time-dependent is stored, so the same input gives byte-identical files;
+- ``audio_path`` is relative to a per-corpus root stored in the file's metadata, so a moved corpus only needs
+  ``roots={...}`` (or ``--root corpus=DIR`` on the CLI) instead of a rewritten manifest;
+- writes go to a temporary file that is renamed into place, so an interrupted run never leaves a file that
+  looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sercorpus.schema import SCHEMA_VERSION, VOCABULARY, Annotation, Utterance, validate_utterance
+
+METADATA_KEY = b"sercorpus"
+JSONL_HEADER_KEY = "sercorpus_manifest"
+FORMATS = (".parquet", ".jsonl")
+
+
+class ManifestError(ValueError):
+    """A manifest (or a set of records) failed validation; ``problems`` lists every finding."""
+
+    def __init__(self, source: str, problems: list[str], shown: int = 20):
+        self.source = source
+        self.problems = problems
+        head = "\n  ".join(problems[:shown])
+        more = f"\n  ... and {len(problems) - shown} more" if len(problems) > shown else ""
+        super().__init__(f"{source}: {len(problems)} problem(s):\n  {head}{more}")
+
+
+@dataclass
+class Manifest:
+    """Records plus where their audio lives."""
+
+    records: list[Utterance]
+    roots: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def audio_file(self, utt: Utterance) -> Path:
+        try:
+            root = self.roots[utt.corpus]
+        except KeyError:
+            raise KeyError(
+                f"manifest records no root for corpus {utt.corpus!r} (utterance {utt.id}); pass roots={{...}}"
+            ) from None
+        return Path(root) / utt.audio_path
+
+    def corpora(self) -> list[str]:
+        return sorted({u.corpus for u in self.records})
+
+
+# ------------------------------------------------------------------------------------------ validation
+def validate_records(records: Iterable[Utterance], source: str = "records") -> list[str]:
+    """Every problem in ``records`` as 'row N (id): field: why' strings; duplicates included."""
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for row, utt in enumerate(records):
+        for problem in validate_utterance(utt):
+            problems.append(f"row {row} ({utt.id}): {problem}")
+        if utt.id in seen:
+            problems.append(f"row {row} ({utt.id}): id: duplicate of row {seen[utt.id]}")
+        else:
+            seen[utt.id] = row
+    return problems
+
+
+def check_records(records: list[Utterance], source: str = "records") -> None:
+    problems = validate_records(records, source)
+    if problems:
+        raise ManifestError(source, problems)
+
+
+# -------------------------------------------------------------------------------------------- arrow
+_DIST = pa.struct([pa.field(c, pa.float64()) for c in VOCABULARY])
+_ANNOTATION = pa.struct(
+    [
+        pa.field("rater", pa.string()),
+        pa.field("kind", pa.string()),
+        pa.field("categories", pa.list_(pa.string())),
+        pa.field("secondary", pa.list_(pa.string())),
+        pa.field("native", pa.list_(pa.string())),
+        pa.field("arousal", pa.float64()),
+        pa.field("valence", pa.float64()),
+        pa.field("dominance", pa.float64()),
+        pa.field("sentiment", pa.float64()),
+    ]
+)
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "id": pa.string(),
+    "corpus": pa.string(),
+    "audio_path": pa.string(),
+    "duration": pa.float64(),
+    "sample_rate": pa.int32(),
+    "offset": pa.float64(),
+    "num_channels": pa.int32(),
+    "channel": pa.int32(),
+    "speaker": pa.string(),
+    "gender": pa.string(),
+    "split": pa.string(),
+    "group": pa.string(),
+    "label": pa.string(),
+    "votes": _DIST,
+    "soft_label": _DIST,
+    "arousal": pa.float64(),
+    "valence": pa.float64(),
+    "dominance": pa.float64(),
+    "sentiment": pa.float64(),
+    "transcript": pa.string(),
+    "annotations": pa.list_(_ANNOTATION),
+    "extra": pa.string(),  # JSON object: its keys differ per corpus
+}
+_REQUIRED = ("id", "corpus", "audio_path", "duration", "sample_rate")
+assert list(_ARROW_TYPES) == [f.name for f in fields(Utterance)], "arrow schema out of sync with Utterance"
+
+
+def arrow_schema(meta: Mapping[str, Any] | None = None) -> pa.Schema:
+    schema = pa.schema([pa.field(n, t, nullable=n not in _REQUIRED) for n, t in _ARROW_TYPES.items()])
+    if meta is not None:
+        schema = schema.with_metadata({METADATA_KEY: json.dumps(meta, sort_keys=True).encode()})
+    return schema
+
+
+def _to_arrow_row(utt: Utterance) -> dict[str, Any]:
+    row = utt.to_dict()
+    for name in ("votes", "soft_label"):
+        row[name] = {c: row[name].get(c, 0.0) for c in VOCABULARY} if row[name] else None
+    row["extra"] = json.dumps(row["extra"], sort_keys=True, ensure_ascii=False)
+    return row
+
+
+def _from_arrow_row(row: dict[str, Any]) -> Utterance:
+    for name in ("votes", "soft_label"):
+        row[name] = {k: v for k, v in (row[name] or {}).items() if v}
+    row["extra"] = json.loads(row["extra"]) if row["extra"] else {}
+    row["annotations"] = [Annotation.from_dict(a) for a in row["annotations"] or []]
+    return Utterance.from_dict(row)
+
+
+# ---------------------------------------------------------------------------------------- write/read
+def _format_of(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"{path}: manifest format is chosen by extension; use one of {FORMATS}")
+    return suffix
+
+
+@contextmanager
+def atomic_output(path: Path, mode: str = "wb") -> Iterator[Any]:
+    """Open a temporary sibling of ``path`` and move it into place only when the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": "\n"})) as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_manifest(
+    path: str | os.PathLike[str],
+    records: Iterable[Utterance],
+    roots: Mapping[str, str | os.PathLike[str]],
+    meta: Mapping[str, Any] | None = None,
+    validate: bool = True,
+) -> Path:
+    """Write ``records`` sorted by id to ``path`` (.parquet or .jsonl); validation errors name rows."""
+    path = Path(path)
+    fmt = _format_of(path)
+    ordered = sorted(records, key=lambda u: u.id)
+    if validate:
+        check_records(ordered, str(path))
+    used = sorted({u.corpus for u in ordered})
+    missing = [c for c in used if c not in roots]
+    if missing:
+        raise ValueError(f"{path}: no root given for corpora {missing}")
+    header = {
+        "schema_version": SCHEMA_VERSION,
+        "roots": {c: str(Path(roots[c])) for c in used},
+        **({"meta": dict(meta)} if meta else {}),
+    }
+    if fmt == ".parquet":
+        table = pa.Table.from_pylist([_to_arrow_row(u) for u in ordered], schema=arrow_schema(header))
+        with atomic_output(path) as handle:
+            pq.write_table(table, handle, compression="zstd")
+    else:
+        with atomic_output(path, "w") as handle:
+            handle.write(json.dumps({JSONL_HEADER_KEY: header}, sort_keys=True, ensure_ascii=False) + "\n")
+            for utt in ordered:
+                handle.write(json.dumps(utt.to_dict(), ensure_ascii=False) + "\n")
+    return path
+
+
+def read_manifest(
+    path: str | os.PathLike[str],
+    roots: Mapping[str, str | os.PathLike[str]] | None = None,
+    validate: bool = True,
+) -> Manifest:
+    """Read a manifest; ``roots`` overrides the stored corpus roots (for a corpus that moved)."""
+    path = Path(path)
+    fmt = _format_of(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"manifest not found: {path}")
+    if fmt == ".parquet":
+        header, records = _read_parquet(path)
+    else:
+        header, records = _read_jsonl(path)
+    version = header.get("schema_version")
+    if version is None or str(version).split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+        raise ManifestError(str(path), [f"schema version {version!r} is not compatible with {SCHEMA_VERSION}"])
+    if validate:
+        check_records(records, str(path))
+    stored = dict(header.get("roots") or {})
+    stored.update({k: str(v) for k, v in (roots or {}).items()})
+    return Manifest(records=records, roots=stored, meta=dict(header.get("meta") or {}))
+
+
+def _read_parquet(path: Path) -> tuple[dict[str, Any], list[Utterance]]:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ManifestError(str(path), [f"not a readable Parquet file: {exc}"]) from exc
+    raw = (table.schema.metadata or {}).get(METADATA_KEY)
+    if raw is None:
+        raise ManifestError(str(path), ["Parquet file carries no sercorpus metadata (not a sercorpus manifest)"])
+    missing = [n for n in _ARROW_TYPES if n not in table.column_names]
+    if missing:
+        raise ManifestError(str(path), [f"missing column(s) {missing}"])
+    records = []
+    for row_no, row in enumerate(table.to_pylist()):
+        try:
+            records.append(_from_arrow_row(row))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ManifestError(str(path), [f"row {row_no} ({row.get('id')}): {exc}"]) from exc
+    return json.loads(raw), records
+
+
+def _read_jsonl(path: Path) -> tuple[dict[str, Any], list[Utterance]]:
+    header: dict[str, Any] | None = None
+    records: list[Utterance] = []
+    with path.open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ManifestError(str(path), [f"line {line_no}: invalid JSON: {exc.msg}"]) from exc
+            if header is None:
+                if not isinstance(obj, dict) or JSONL_HEADER_KEY not in obj:
+                    raise ManifestError(str(path), [f"line {line_no}: first line must be the {JSONL_HEADER_KEY} header"])
+                header = obj[JSONL_HEADER_KEY]
+                continue
+            try:
+                records.append(Utterance.from_dict(obj))
+            except (KeyError, ValueError, TypeError) as exc:
+                raise ManifestError(str(path), [f"line {line_no} ({obj.get('id')}): {exc}"]) from exc
+    if header is None:
+        raise ManifestError(str(path), ["empty file: no header line"])
+    return header, records

@@ -1,0 +1,54 @@
+"""Run one corpus loader over a root and write manifest + report: the ``sercorpus prepare`` command."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sercorpus.corpora import get_corpus
+from sercorpus.manifest import write_manifest
+from sercorpus.report import CorpusFormatError, PrepareReport
+from sercorpus.schema import Utterance
+
+
+def report_path_for(out: Path) -> Path:
+    return out.with_name(out.name + ".report.json")
+
+
+def collect(records: Iterable[Utterance], report: PrepareReport, source: Path) -> list[Utterance]:
+    """Materialise loader output; a repeated id is a counted skip (the first occurrence wins)."""
+    kept: dict[str, Utterance] = {}
+    for utt in records:
+        if utt.id in kept:
+            report.skip("duplicate-id", source, f"id {utt.id} emitted twice; keeping the first", record=utt.id)
+            continue
+        kept[utt.id] = utt
+    return list(kept.values())
+
+
+def prepare(
+    corpus: str,
+    root: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    strict: bool = False,
+    options: dict[str, Any] | None = None,
+) -> tuple[list[Utterance], PrepareReport]:
+    """Load ``corpus`` from ``root`` and write ``out`` (+ ``out.report.json``). Empty results are an error."""
+    entry = get_corpus(corpus)
+    root, out = Path(root).resolve(), Path(out)
+    if not root.is_dir():
+        raise CorpusFormatError(root, "corpus root is not a directory")
+    report = PrepareReport(corpus, strict=strict)
+    records = collect(entry.load_function()(root, report, **(options or {})), report, root)
+    if not records:
+        raise CorpusFormatError(root, f"no {corpus} utterances found ({len(report.skipped)} skipped); "
+                                      "is this the corpus root?")
+    report.written = len(records)
+    for utt in records:
+        report.counts[f"label:{utt.label}"] += 1
+        report.counts[f"split:{utt.split}"] += 1
+    write_manifest(out, records, roots={corpus: root}, meta={"prepared_from": corpus, "options": options or {}})
+    report.write_json(report_path_for(out))
+    return records, report

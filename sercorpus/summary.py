@@ -1,0 +1,47 @@
+"""Tables a person reads about a set of records (counts per corpus/split/label, hours)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from rich.table import Table
+
+from sercorpus.report import PrepareReport
+from sercorpus.schema import Utterance
+
+
+def overview_table(records: Iterable[Utterance], title: str = "manifest") -> Table:
+    """Rows per (corpus, split): utterances, hours, speakers, and counts per consensus label."""
+    groups: dict[tuple[str, str], list[Utterance]] = defaultdict(list)
+    for utt in records:
+        groups[(utt.corpus, utt.split or "-")].append(utt)
+    labels = sorted({u.label or "(none)" for rows in groups.values() for u in rows})
+    table = Table(title=title)
+    for col in ("corpus", "split", "utts", "hours", "speakers", *labels):
+        table.add_column(col, justify="left" if col in ("corpus", "split") else "right")
+    total = Counter()
+    for (corpus, split), rows in sorted(groups.items()):
+        counts = Counter(u.label or "(none)" for u in rows)
+        total.update(counts)
+        hours = sum(u.duration for u in rows) / 3600
+        speakers = len({u.speaker for u in rows if u.speaker})
+        table.add_row(corpus, split, str(len(rows)), f"{hours:.3f}", str(speakers), *(str(counts[l]) for l in labels))
+    all_rows = [u for rows in groups.values() for u in rows]
+    table.add_row("[b]all[/b]", "", str(len(all_rows)), f"{sum(u.duration for u in all_rows) / 3600:.3f}",
+                  str(len({u.speaker for u in all_rows if u.speaker})), *(str(total[l]) for l in labels))
+    return table
+
+
+def report_table(report: PrepareReport) -> Table:
+    table = Table(title=f"prepare {report.corpus}: read {report.read}, written {report.written}, "
+                        f"skipped {len(report.skipped)}")
+    table.add_column("skip reason")
+    table.add_column("count", justify="right")
+    table.add_column("first example")
+    first: dict[str, str] = {}
+    for issue in report.skipped:
+        first.setdefault(issue.reason, f"{issue.location()}: {issue.detail}")
+    for reason, count in sorted(report.skip_counts().items()):
+        table.add_row(reason, str(count), first[reason])
+    return table
