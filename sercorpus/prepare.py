@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,15 @@ def collect(records: Iterable[Utterance], report: PrepareReport, source: Path) -
     return list(kept.values())
 
 
+def check_options(loader: Callable[..., object], corpus: str, options: dict[str, Any]) -> None:
+    """Reject options the loader does not take, listing the ones it does (a typo must not pass silently)."""
+    params = inspect.signature(loader).parameters
+    accepted = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(f"{corpus} loader does not take option(s) {unknown}; it accepts {accepted or 'none'}")
+
+
 def prepare(
     corpus: str,
     root: str | os.PathLike[str],
@@ -41,7 +51,9 @@ def prepare(
     if not root.is_dir():
         raise CorpusFormatError(root, "corpus root is not a directory")
     report = PrepareReport(corpus, strict=strict)
-    records = collect(entry.load_function()(root, report, **(options or {})), report, root)
+    loader = entry.load_function()
+    check_options(loader, corpus, options or {})
+    records = collect(loader(root, report, **(options or {})), report, root)
     if not records:
         raise CorpusFormatError(root, f"no {corpus} utterances found ({len(report.skipped)} skipped); "
                                       "is this the corpus root?")

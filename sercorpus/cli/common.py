@@ -34,6 +34,19 @@ def user_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def parse_options(values: list[str] | None) -> dict[str, Any]:
+    """``--opt key=value`` pairs -> dict; values are YAML scalars (``true``, ``3``, ``a,b`` stays a string)."""
+    import yaml
+
+    options: dict[str, Any] = {}
+    for value in values or []:
+        key, sep, raw = value.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--opt expects KEY=VALUE, got {value!r}")
+        options[key.replace("-", "_")] = yaml.safe_load(raw) if raw else ""
+    return options
+
+
 def parse_roots(values: list[str] | None) -> dict[str, str]:
     """``--root corpus=DIR`` pairs -> dict."""
     roots: dict[str, str] = {}

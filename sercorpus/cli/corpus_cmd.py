@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sercorpus.cli.common import console, user_errors
+from sercorpus.cli.common import console, parse_options, user_errors
 from sercorpus.corpora import CORPORA, get_corpus
 from sercorpus.prepare import prepare, report_path_for
 from sercorpus.summary import overview_table, report_table
@@ -22,9 +22,11 @@ def register(app: typer.Typer) -> None:
         root: Annotated[Path, typer.Argument(help="corpus root, as shipped")],
         out: Annotated[Path, typer.Option("-o", "--out", help="output manifest (.parquet or .jsonl)")],
         strict: Annotated[bool, typer.Option(help="turn every skip into an error")] = False,
+        opt: Annotated[list[str] | None, typer.Option(
+            "--opt", help="loader option KEY=VALUE (repeatable; VALUE parsed as YAML), e.g. multi_label=first")] = None,
     ) -> None:
         """Read a corpus in its native release layout into a unified manifest, with a report of skips."""
-        records, report = prepare(corpus, root, out, strict=strict)
+        records, report = prepare(corpus, root, out, strict=strict, options=parse_options(opt))
         console.print(overview_table(records, title=f"{corpus}: {out}"))
         console.print(report_table(report))
         console.print(f"report: {report_path_for(out)}")
