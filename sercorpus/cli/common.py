@@ -13,7 +13,7 @@ from sercorpus.audio import AudioError
 from sercorpus.manifest import ManifestError
 from sercorpus.report import CorpusFormatError
 
-console = Console()
+console = Console(soft_wrap=True)
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 

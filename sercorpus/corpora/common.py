@@ -25,24 +25,24 @@ def check_audio(
     the one fact the user needs; it is raised as a CorpusFormatError instead.
     """
     path = root / rel_path
+    listed = f" (listed at {label_file}:{line})" if label_file is not None and line is not None else ""
     try:
         info = probe(path)
     except LfsPointerError as exc:
         raise CorpusFormatError(path, str(exc).split(": ", 1)[1]) from None
     except AudioError as exc:
         reason = "missing-audio" if not path.exists() else "unreadable-audio"
-        report.skip(reason, path, str(exc).split(": ", 1)[-1], record=record)
+        report.skip(reason, path, str(exc).split(": ", 1)[-1] + listed, record=record)
         return None
+    problem = None
     if info.num_frames == 0:
-        report.skip("empty-audio", path, "audio file holds no samples", record=record)
-        return None
-    if expected_rate is not None and info.sample_rate != expected_rate:
-        report.skip("wrong-sample-rate", path,
-                    f"sample rate {info.sample_rate} Hz, corpus promises {expected_rate} Hz", record=record)
-        return None
-    if expected_channels is not None and info.num_channels != expected_channels:
-        report.skip("wrong-channels", path,
-                    f"{info.num_channels} channels, corpus promises {expected_channels}", record=record)
+        problem = ("empty-audio", "audio file holds no samples")
+    elif expected_rate is not None and info.sample_rate != expected_rate:
+        problem = ("wrong-sample-rate", f"sample rate {info.sample_rate} Hz, corpus promises {expected_rate} Hz")
+    elif expected_channels is not None and info.num_channels != expected_channels:
+        problem = ("wrong-channels", f"{info.num_channels} channels, corpus promises {expected_channels}")
+    if problem is not None:
+        report.skip(problem[0], path, problem[1] + listed, record=record)
         return None
     return info
 
