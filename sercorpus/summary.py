@@ -26,10 +26,10 @@ def overview_table(records: Iterable[Utterance], title: str = "manifest") -> Tab
         total.update(counts)
         hours = sum(u.duration for u in rows) / 3600
         speakers = len({u.speaker for u in rows if u.speaker})
-        table.add_row(corpus, split, str(len(rows)), f"{hours:.3f}", str(speakers), *(str(counts[l]) for l in labels))
+        table.add_row(corpus, split, str(len(rows)), f"{hours:.3f}", str(speakers), *(str(counts[name]) for name in labels))
     all_rows = [u for rows in groups.values() for u in rows]
     table.add_row("[b]all[/b]", "", str(len(all_rows)), f"{sum(u.duration for u in all_rows) / 3600:.3f}",
-                  str(len({u.speaker for u in all_rows if u.speaker})), *(str(total[l]) for l in labels))
+                  str(len({u.speaker for u in all_rows if u.speaker})), *(str(total[name]) for name in labels))
     return table
 
 

@@ -50,7 +50,7 @@ def load_esc50(root: str | Path, report: PrepareReport | None = None) -> Iterato
         if len(values) != len(header):
             report.skip("malformed-line", meta, f"expected {len(header)} fields, got {len(values)}", line_no)
             continue
-        row = dict(zip(header, values))
+        row = dict(zip(header, values, strict=True))
         try:
             fold, target = int(row["fold"]), int(row[target_col])
         except ValueError:
