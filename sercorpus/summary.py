@@ -34,14 +34,19 @@ def overview_table(records: Iterable[Utterance], title: str = "manifest") -> Tab
 
 
 def report_table(report: PrepareReport) -> Table:
+    """Skips and notes by reason, with the first example of each, so a person sees what was left out."""
     table = Table(title=f"prepare {report.corpus}: read {report.read}, written {report.written}, "
-                        f"skipped {len(report.skipped)}")
-    table.add_column("skip reason")
-    table.add_column("count", justify="right")
-    table.add_column("first example")
-    first: dict[str, str] = {}
-    for issue in report.skipped:
-        first.setdefault(issue.reason, f"{issue.location()}: {issue.detail}")
-    for reason, count in sorted(report.skip_counts().items()):
-        table.add_row(reason, str(count), first[reason])
+                        f"skipped {len(report.skipped)}, notes {len(report.notes)}")
+    for col in ("kind", "reason", "count", "first example"):
+        table.add_column(col, justify="right" if col == "count" else "left")
+    for kind, issues in (("skip", report.skipped), ("note", report.notes)):
+        first: dict[str, str] = {}
+        counts: Counter = Counter()
+        for issue in issues:
+            first.setdefault(issue.reason, f"{issue.location()}: {issue.detail}")
+            counts[issue.reason] += 1
+        for reason, count in sorted(counts.items()):
+            table.add_row(kind, reason, str(count), first[reason])
+    if not report.skipped and not report.notes:
+        table.add_row("-", "nothing skipped", "0", "")
     return table
