@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sercorpus.calls_demo import stage_calls
 from sercorpus.corpora import CORPORA
 from sercorpus.manifest import atomic_output, read_manifest
 from sercorpus.prepare import prepare
+from sercorpus.subset_demo import stage_subsets
 
 
 @dataclass
@@ -54,7 +56,7 @@ def stage_prepare(ctx: DemoContext) -> list[str]:
     return lines
 
 
-STAGES: list[Stage] = [stage_synth, stage_prepare]
+STAGES: list[Stage] = [stage_synth, stage_prepare, stage_subsets, stage_calls]
 
 
 def run_demo(out_dir: str | Path, seed: int = 0, log: Callable[[str], None] = print) -> Path:

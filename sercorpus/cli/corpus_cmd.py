@@ -2,7 +2,7 @@
 
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,9 +24,18 @@ def register(app: typer.Typer) -> None:
         strict: Annotated[bool, typer.Option(help="turn every skip into an error")] = False,
         opt: Annotated[list[str] | None, typer.Option(
             "--opt", help="loader option KEY=VALUE (repeatable; VALUE parsed as YAML), e.g. multi_label=first")] = None,
+        key_env: Annotated[str | None, typer.Option(
+            "--key-env", help="env var holding the pseudonymisation key (default SERCORPUS_KEY; calls, csv, folder)")
+        ] = None,
+        no_transcripts: Annotated[bool, typer.Option(
+            "--no-transcripts", help="leave transcripts out of the manifest (calls, csv, folder)")] = False,
+        redact: Annotated[Path | None, typer.Option(
+            "--redact", help="file of words/phrases to replace by [REDACTED] in transcripts (calls, csv, folder)")
+        ] = None,
     ) -> None:
         """Read a corpus in its native release layout into a unified manifest, with a report of skips."""
-        records, report = prepare(corpus, root, out, strict=strict, options=parse_options(opt))
+        options = with_privacy(parse_options(opt), key_env, no_transcripts, redact)
+        records, report = prepare(corpus, root, out, strict=strict, options=options, progress=True)
         console.print(overview_table(records, title=f"{corpus}: {out}"))
         console.print(report_table(report))
         console.print(f"report: {report_path_for(out)}")
@@ -41,3 +50,19 @@ def register(app: typer.Typer) -> None:
         """Write a miniature corpus in the corpus's exact native layout (fixtures, demo data)."""
         root = get_corpus(corpus).writer_function()(out, seed=seed)
         console.print(f"wrote miniature {corpus} to {root}")
+
+
+def with_privacy(options: dict[str, Any], key_env: str | None, no_transcripts: bool,
+                 redact: Path | None) -> dict[str, Any]:
+    """Map the privacy flags onto loader options (prepare's option check rejects loaders without them)."""
+    flags: dict[str, Any] = {}
+    if key_env is not None:
+        flags["key_env"] = key_env  # the variable's name, never its value
+    if no_transcripts:
+        flags["no_transcripts"] = True
+    if redact is not None:
+        flags["redact"] = str(redact.resolve())  # relative to the working directory, as users expect
+    twice = sorted(set(flags) & set(options))
+    if twice:
+        raise ValueError(f"option(s) {twice} given both as a flag and as --opt")
+    return {**options, **flags}
