@@ -8,8 +8,8 @@ Adding a corpus is writing the spec, not code (``manifests/CUSTOM_CORPORA.md`` d
 - ``folder`` mode (spec key ``files``): one utterance per audio file; fields come from named groups of a
   file-name regex (EmoDB's ``03a01Fa.wav`` = speaker 03, text a01, emotion F, take a).
 
-Both modes can use ``files.pattern`` to fill fields from file names. Records are emitted under the registry
-name (``csv`` or ``folder``) with ids ``<registry>/<spec name>/<utterance>``.
+Both modes can use ``files.pattern`` to fill fields from file names. The spec's ``name`` is the corpus name of
+the records (ids ``<name>/<utterance>``), so several custom corpora can be merged and keep their own roots.
 """
 
 from __future__ import annotations
@@ -105,6 +105,10 @@ def read_spec(path: Path) -> Spec:
     name = str(raw.get("name") or "").strip()
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
         raise CorpusFormatError(path, f"'name' must be a short id (letters, digits, . _ -), got {name!r}")
+    from sercorpus.corpora import CORPORA
+
+    if name in CORPORA:
+        raise CorpusFormatError(path, f"'name' {name!r} is a built-in corpus name; choose another")
     if "table" not in raw and "files" not in raw:
         raise CorpusFormatError(path, "give 'table' (csv mode) or 'files' (folder mode)")
     if "table" in raw and "glob" in (raw.get("files") or {}):
@@ -258,7 +262,7 @@ def to_record(item: Item, ctx: Context) -> Utterance | None:
     """Checks and conversion of one item: labels and values first, then the audio header."""
     spec = ctx.spec
     native_id = _text(item.fields.get("id")) or item.name
-    utt_id = qualified(ctx.corpus, f"{spec.name}/{native_id}")
+    utt_id = qualified(ctx.corpus, native_id)
     if item.audio == ".." or item.audio.startswith(("../", "/")):
         raise _ItemError("audio-outside-root", "audio path leaves the corpus root (audio_path must be relative)")
     votes, annotations = _votes(item, spec)
@@ -391,7 +395,8 @@ def load_generic(
         raise CorpusFormatError(parsed.path, f"this spec describes a {other} corpus: use `sercorpus prepare {other}`")
     wants_key = parsed.pseudonymise or key is not None or key_env is not None
     pseudo = Pseudonymiser(resolve_key(key, key_env, root) if wants_key else None)
-    ctx = Context(root, parsed, corpus, report, pseudo, transcript_policy(no_transcripts, redact, root))
+    # the spec's name is the corpus name: two custom corpora stay distinct (own ids, own roots) in one manifest
+    ctx = Context(root, parsed, parsed.name, report, pseudo, transcript_policy(no_transcripts, redact, root))
     items = table_items(root, parsed, report) if mode == "csv" else folder_items(root, parsed, report)
     for item in items:
         try:

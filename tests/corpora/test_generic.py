@@ -59,8 +59,8 @@ def test_shipped_specs_are_the_ones_the_writers_use(csv_mini, folder_mini):
 def test_csv_example_maps_columns_labels_dims_splits(csv_mini, tmp_path):
     records, report = prepare("csv", csv_mini, tmp_path / "csv.parquet")
     assert len(records) == 24 and report.skipped == []
-    utt = next(u for u in records if u.id == "csv/emo-mini/sp02_anger_00")
-    assert utt.corpus == "csv" and utt.audio_path == "wav/sp02_anger_00.wav" and utt.sample_rate == 16000
+    utt = next(u for u in records if u.id == "emo-mini/sp02_anger_00")
+    assert utt.corpus == "emo-mini" and utt.audio_path == "wav/sp02_anger_00.wav" and utt.sample_rate == 16000
     assert utt.label == "angry" and utt.votes == {"angry": 1.0} and utt.soft_label == {"angry": 1.0}
     assert utt.speaker == "sp02" and utt.gender == "male" and utt.split == "train"
     assert utt.arousal == 1.0 and utt.valence == 0.0  # act 5, val 1 on [1, 5]
@@ -75,7 +75,7 @@ def test_csv_example_maps_columns_labels_dims_splits(csv_mini, tmp_path):
 def test_folder_example_reads_labels_from_file_names(folder_mini, tmp_path):
     records, report = prepare("folder", folder_mini, tmp_path / "folder.parquet")
     assert len(records) == 28 and report.skipped == []
-    utt = next(u for u in records if u.id == "folder/emodb-mini/08a01Wa")
+    utt = next(u for u in records if u.id == "emodb-mini/08a01Wa")
     assert utt.label == "angry" and utt.speaker == "08" and utt.gender == "female" and utt.split == "test"
     assert utt.extra == {"dataset": "emodb-mini", "text": "a01", "take": "a"}
     assert {u.speaker: u.gender for u in records} == FOLDER_SPEAKERS
