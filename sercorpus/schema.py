@@ -170,6 +170,8 @@ def validate_utterance(utt: Utterance) -> list[str]:
         not isinstance(utt.channel, int) or not 0 <= utt.channel < max(utt.num_channels, 1)
     ):
         bad("channel", f"must be None or in [0, {utt.num_channels}), got {utt.channel!r}")
+    if utt.speaker is not None and (not isinstance(utt.speaker, str) or "/" not in utt.speaker.strip("/")):
+        bad("speaker", f"must be corpus-qualified ('<corpus>/<native id>') or null, got {utt.speaker!r}")
     if utt.gender is not None and utt.gender not in GENDERS:
         bad("gender", f"must be one of {list(GENDERS)} or null, got {utt.gender!r}")
     if utt.split is not None and (not isinstance(utt.split, str) or not utt.split or utt.split != utt.split.lower()):

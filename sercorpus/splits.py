@@ -58,10 +58,8 @@ class LeakageReport:
 
 
 def speaker_of(utt: Utterance) -> str | None:
-    """Corpus-qualified speaker, so equal speaker codes of two corpora are not taken for one person."""
-    if not utt.speaker:
-        return None
-    return utt.speaker if utt.speaker.startswith(utt.corpus + "/") else f"{utt.corpus}/{utt.speaker}"
+    """The speaker (corpus-qualified by the schema, so equal codes of two corpora never meet), or None."""
+    return utt.speaker or None
 
 
 def check_leakage(records: Iterable[Utterance]) -> LeakageReport:

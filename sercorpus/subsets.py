@@ -170,7 +170,7 @@ Item = tuple[str, str, str]  # (id, class, speaker key)
 
 def _speaker_key(utt: Utterance) -> str:
     # A record without a speaker cannot be capped: it counts as a speaker of its own.
-    return f"{utt.corpus}\x00{utt.speaker}" if utt.speaker else f"\x00{utt.id}"
+    return utt.speaker if utt.speaker else f"\x00{utt.id}"
 
 
 def select_cells(pool: Sequence[Item], targets: Mapping[str, int], cap: int | None, seed_parts: tuple) -> list[str]:

@@ -25,6 +25,8 @@ def utt(
 ) -> Utterance:
     """One valid record; votes default to three raters agreeing on ``label``."""
     votes = dict(votes) if votes is not None else ({label: 3.0} if label else {})
+    if speaker is not None and "/" not in speaker:
+        speaker = f"{corpus}/{speaker}"  # the schema wants corpus-qualified speakers
     return Utterance(
         id=f"{corpus}/{uid}", corpus=corpus, audio_path=f"{uid}.wav", duration=duration, sample_rate=16000,
         speaker=speaker, gender=gender, split=split, group=group, label=label, votes=votes,

@@ -131,8 +131,8 @@ def test_leakage_check_catches_a_planted_leak():
     planted = [u.replace(split="test") if u.id == victim.id else u for u in clean]
     report = check_leakage(planted)
     assert not report.ok
-    assert report.shared == {("test", "train"): [f"msp-podcast/{victim.speaker}"]}
-    with pytest.raises(LeakageError, match=f"test & train: 1 speaker\\(s\\) msp-podcast/{victim.speaker}"):
+    assert report.shared == {("test", "train"): [victim.speaker]}
+    with pytest.raises(LeakageError, match=f"test & train: 1 speaker\\(s\\) {victim.speaker}"):
         guard_leakage(planted)
 
 

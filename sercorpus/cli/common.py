@@ -28,7 +28,8 @@ def user_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except USER_ERRORS as exc:
             message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-            err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+            err_console.print("[bold red]error:[/bold red] ", end="")
+            err_console.print(message, markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -43,7 +44,10 @@ def parse_options(values: list[str] | None) -> dict[str, Any]:
         key, sep, raw = value.partition("=")
         if not sep or not key:
             raise ValueError(f"--opt expects KEY=VALUE, got {value!r}")
-        options[key.replace("-", "_")] = yaml.safe_load(raw) if raw else ""
+        value = yaml.safe_load(raw) if raw else ""
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and str(value) != raw.strip():
+            value = raw.strip()  # "1.10" is a version, not 1.1: keep numbers that YAML would rewrite as text
+        options[key.replace("-", "_")] = value
     return options
 
 

@@ -586,9 +586,9 @@ def build_record(seg: Segment, audio_path: str, info: AudioInfo, ctx: Context) -
 def _speaker(row: Row, pseudo: Pseudonymiser) -> str | None:
     """The speaker column, else one speaker per (call, role): a customer rarely has an id across calls."""
     if row.speaker is not None:
-        return pseudo("speaker", row.speaker)
+        return qualified(CORPUS, pseudo("speaker", row.speaker))
     if row.role is not None:
-        return pseudo("speaker", f"{row.call}/{row.role}")
+        return qualified(CORPUS, pseudo("speaker", f"{row.call}/{row.role}"))
     return None
 
 

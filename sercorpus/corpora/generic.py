@@ -280,7 +280,7 @@ def to_record(item: Item, ctx: Context) -> Utterance | None:
         sample_rate=info.sample_rate,
         offset=offset,
         num_channels=info.num_channels,
-        speaker=ctx.pseudo("speaker", speaker) if speaker else None,
+        speaker=qualified(ctx.corpus, ctx.pseudo("speaker", speaker)) if speaker else None,
         gender=_gender(item, spec, speaker, ctx.report),
         split=_split(item, spec, speaker),
         label=plurality(votes),

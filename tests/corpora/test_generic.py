@@ -62,13 +62,13 @@ def test_csv_example_maps_columns_labels_dims_splits(csv_mini, tmp_path):
     utt = next(u for u in records if u.id == "emo-mini/sp02_anger_00")
     assert utt.corpus == "emo-mini" and utt.audio_path == "wav/sp02_anger_00.wav" and utt.sample_rate == 16000
     assert utt.label == "angry" and utt.votes == {"angry": 1.0} and utt.soft_label == {"angry": 1.0}
-    assert utt.speaker == "sp02" and utt.gender == "male" and utt.split == "train"
+    assert utt.speaker == "emo-mini/sp02" and utt.gender == "male" and utt.split == "train"
     assert utt.arousal == 1.0 and utt.valence == 0.0  # act 5, val 1 on [1, 5]
     assert utt.transcript == "The meeting moved to Thursday." and utt.extra == {"dataset": "emo-mini"}
     assert Counter(u.split for u in records) == {"train": 12, "dev": 6, "test": 6}
     assert Counter(u.label for u in records) == {"angry": 4, "happy": 4, "neutral": 4, "sad": 4, "fearful": 4,
                                                  "other": 4}
-    assert {u.speaker for u in records} == set(CSV_SPEAKERS) and set(CSV_LABELS) >= {"boredom"}
+    assert {u.speaker for u in records} == {f"emo-mini/{s}" for s in CSV_SPEAKERS} and set(CSV_LABELS) >= {"boredom"}
     assert all(u.duration > 1 and u.offset == 0 for u in records)
 
 
@@ -76,10 +76,10 @@ def test_folder_example_reads_labels_from_file_names(folder_mini, tmp_path):
     records, report = prepare("folder", folder_mini, tmp_path / "folder.parquet")
     assert len(records) == 28 and report.skipped == []
     utt = next(u for u in records if u.id == "emodb-mini/08a01Wa")
-    assert utt.label == "angry" and utt.speaker == "08" and utt.gender == "female" and utt.split == "test"
+    assert utt.label == "angry" and utt.speaker == "emodb-mini/08" and utt.gender == "female" and utt.split == "test"
     assert utt.extra == {"dataset": "emodb-mini", "text": "a01", "take": "a"}
-    assert {u.speaker: u.gender for u in records} == FOLDER_SPEAKERS
-    assert {u.speaker for u in records if u.split == "test"} == {"03", "08"}
+    assert {u.speaker: u.gender for u in records} == {f"emodb-mini/{s}": g for s, g in FOLDER_SPEAKERS.items()}
+    assert {u.speaker for u in records if u.split == "test"} == {"emodb-mini/03", "emodb-mini/08"}
     assert Counter(u.label for u in records)["other"] == 4  # L (boredom) -> other
 
 
@@ -114,7 +114,7 @@ def test_rater_columns_pattern_fields_and_segments(csv_root):
     first, second = records
     assert first.votes == pytest.approx({"angry": 1.5, "fearful": 0.5, "neutral": 1.0})
     assert first.label == "angry" and [a.rater for a in first.annotations] == ["r1", "r2", "r3"]
-    assert first.offset == 0.2 and first.duration == 0.5 and first.speaker == "sp01"
+    assert first.offset == 0.2 and first.duration == 0.5 and first.speaker == "emo-mini/sp01"
     assert first.extra == {"dataset": "emo-mini", "word": "anger", "n": "00"}
     assert second.votes == {"happy": 2.0} and len(second.annotations) == 2 and second.offset == 0.0
 
