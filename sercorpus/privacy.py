@@ -99,14 +99,9 @@ class Pseudonymiser:
 # ------------------------------------------------------------------------------------------- redaction
 def read_redaction_list(path: str | os.PathLike[str]) -> list[str]:
     """Terms of a redaction file: one word or phrase per line; blank lines and ``#`` comments ignored."""
-    path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise CorpusFormatError(path, "redaction list not found") from None
-    except UnicodeDecodeError as exc:
-        raise CorpusFormatError(path, f"redaction list is not UTF-8 text (byte {exc.start})") from None
-    terms = [line.strip() for line in text.splitlines()]
+    from sercorpus.corpora.common import read_text_lines
+
+    terms = [line.strip() for line in read_text_lines(Path(path))]
     terms = [t for t in terms if t and not t.startswith("#")]
     if not terms:
         raise CorpusFormatError(path, "redaction list holds no terms (an empty list would redact nothing)")
