@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
 
 from sercorpus.audio import AudioError
 from sercorpus.manifest import ManifestError
@@ -60,3 +62,13 @@ def parse_roots(values: list[str] | None) -> dict[str, str]:
             raise ValueError(f"--root expects CORPUS=DIR, got {value!r}")
         roots[corpus] = path
     return roots
+
+
+def print_wide(table: Table) -> None:
+    """Print a table at its natural width when output is not a terminal (files, pipes, tests), so wide
+    stats tables are not squeezed into 80 columns of ellipses; a terminal still gets rich's fitting."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    width = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    Console(file=console.file, width=max(console.width, width), highlight=False).print(table)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sercorpus.cli.common import console, parse_options, user_errors
+from sercorpus.cli.common import console, parse_options, print_wide, user_errors
 from sercorpus.corpora import CORPORA, get_corpus
 from sercorpus.prepare import prepare, report_path_for
 from sercorpus.summary import overview_table, report_table
@@ -36,8 +36,8 @@ def register(app: typer.Typer) -> None:
         """Read a corpus in its native release layout into a unified manifest, with a report of skips."""
         options = with_privacy(parse_options(opt), key_env, no_transcripts, redact)
         records, report = prepare(corpus, root, out, strict=strict, options=options, progress=True)
-        console.print(overview_table(records, title=f"{corpus}: {out}"))
-        console.print(report_table(report))
+        print_wide(overview_table(records, title=f"{corpus}: {out}"))
+        print_wide(report_table(report))
         console.print(f"report: {report_path_for(out)}")
 
     @app.command("synth")

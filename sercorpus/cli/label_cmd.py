@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from sercorpus.cli.common import console, user_errors
-from sercorpus.cli.subset_cmd import CorpusOpt, MaxDurOpt, MinAgreeOpt, MinDurOpt, SplitOpt, print_wide, warn
+from sercorpus.cli.common import console, print_wide, user_errors
+from sercorpus.cli.subset_cmd import CorpusOpt, MaxDurOpt, MinAgreeOpt, MinDurOpt, SplitOpt, warn
 from sercorpus.labels import OutOfView
 from sercorpus.manifest import atomic_output, read_manifest, write_manifest
 from sercorpus.stats import compute_stats, stats_markdown, stats_png, stats_table
@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
         recipe = {**spec.recipe(), "source": str(manifest), "dropped": dict(sorted(result.dropped.items()))}
         write_manifest(out, result.records, source.roots, with_step(source.meta, recipe))
         dropped = ", ".join(f"{k} {v}" for k, v in sorted(result.dropped.items())) or "none"
-        console.print(overview_table(result.records, title=str(out)))
+        print_wide(overview_table(result.records, title=str(out)))
         console.print(f"kept {len(result.records)} of {len(source.records)}; dropped: {dropped}", highlight=False)
 
     @app.command("merge")
@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
         """One manifest from several (roots merged; a repeated id is an error)."""
         merged = merge_manifests([read_manifest(m) for m in manifests], [str(m) for m in manifests])
         write_manifest(out, merged.records, merged.roots, merged.meta)
-        console.print(overview_table(merged.records, title=str(out)))
+        print_wide(overview_table(merged.records, title=str(out)))
 
     @app.command("scramble")
     @user_errors

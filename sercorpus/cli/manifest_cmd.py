@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sercorpus.cli.common import console, parse_roots, user_errors
+from sercorpus.cli.common import console, parse_roots, print_wide, user_errors
 from sercorpus.manifest import read_manifest
 from sercorpus.summary import overview_table
 
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Counts per corpus, split and label, with durations."""
         manifest = read_manifest(file, roots=parse_roots(root))
-        console.print(overview_table(manifest.records, title=str(file)))
+        print_wide(overview_table(manifest.records, title=str(file)))
         for corpus, path in sorted(manifest.roots.items()):
             console.print(f"root {corpus}: {path}")
 

@@ -6,11 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.measure import Measurement
 from rich.table import Table
 
-from sercorpus.cli.common import console, err_console, user_errors
+from sercorpus.cli.common import console, err_console, print_wide, user_errors
 from sercorpus.labels import OutOfView, get_view, project_utterance
 from sercorpus.manifest import FORMATS, read_manifest, write_manifest
 from sercorpus.splits import STRATEGIES, check_leakage, guard_leakage, make_splits, split_counts
@@ -42,16 +40,6 @@ def parse_fractions(values: list[str] | None, what: str) -> dict[str, float]:
         except ValueError:
             raise ValueError(f"{what}: {key}={raw!r} is not a number") from None
     return out
-
-
-def print_wide(table: Table) -> None:
-    """Print a table at its natural width when output is not a terminal (files, pipes, tests), so wide
-    stats tables are not squeezed into 80 columns of ellipses; a terminal still gets rich's fitting."""
-    if console.is_terminal:
-        console.print(table)
-        return
-    width = Measurement.get(console, console.options.update_width(10_000), table).maximum
-    Console(file=console.file, width=max(console.width, width), highlight=False).print(table)
 
 
 def warn(lines: list[str]) -> None:
