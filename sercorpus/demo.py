@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sercorpus.augment.demo_stage import stage_augment
 from sercorpus.calls_demo import stage_calls
 from sercorpus.corpora import CORPORA
 from sercorpus.manifest import atomic_output, read_manifest
@@ -56,7 +57,7 @@ def stage_prepare(ctx: DemoContext) -> list[str]:
     return lines
 
 
-STAGES: list[Stage] = [stage_synth, stage_prepare, stage_subsets, stage_calls]
+STAGES: list[Stage] = [stage_synth, stage_prepare, stage_subsets, stage_calls, stage_augment]
 
 
 def run_demo(out_dir: str | Path, seed: int = 0, log: Callable[[str], None] = print) -> Path:
