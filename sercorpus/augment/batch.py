@@ -117,9 +117,12 @@ class Batch:
         return Batch.from_lens(out, lens, self.sample_rate)
 
 
-def entry_batch(x: torch.Tensor, lengths: torch.Tensor | Sequence[int], sample_rate: int) -> Batch:
+def entry_batch(x: torch.Tensor, lengths: torch.Tensor | Sequence[int], sample_rate: int,
+                ids: Sequence[str] | None = None) -> Batch:
     """A caller's padded batch as a :class:`Batch` whose padding is guaranteed zero (a copy; the caller's
-    tensor is never modified). Every op relies on that invariant, e.g. to sum powers without masks."""
+    tensor is never modified). Every op relies on that invariant, e.g. to sum powers without masks.
+    NaN/inf samples in the valid region are an error naming the examples: they would spread through every
+    FFT-based op and come out as a whole utterance of NaN."""
     if not isinstance(lengths, torch.Tensor):
         lengths = torch.tensor(list(lengths), dtype=torch.int64)
     if x.dim() < 2:
@@ -130,6 +133,11 @@ def entry_batch(x: torch.Tensor, lengths: torch.Tensor | Sequence[int], sample_r
     if min(batch.lens, default=0) < 0:
         raise ValueError("lengths must be >= 0")
     clean = zero_tail_(x.clone(), batch.lens, batch.lengths)
+    finite = torch.isfinite(clean).reshape(clean.shape[0], -1).all(dim=1)
+    if not bool(finite.all()):
+        rows = [int(i) for i in torch.nonzero(~finite).flatten()]
+        names = [ids[i] if ids is not None else f"row {i}" for i in rows]
+        raise ValueError(f"non-finite samples (NaN or inf) in the input audio of {', '.join(map(str, names))}")
     return Batch(clean, batch.lengths, sample_rate, batch.lens)
 
 

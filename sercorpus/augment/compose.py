@@ -226,7 +226,7 @@ class Augmenter:
                  sample_rate: int | None = None) -> AugmentOutput:
         if not isinstance(lengths, torch.Tensor):
             lengths = torch.tensor(list(lengths), dtype=torch.int64)
-        batch = entry_batch(x, lengths, sample_rate or self.sample_rate)
+        batch = entry_batch(x, lengths, sample_rate or self.sample_rate, ids)
         copies = [copy] * batch.size if isinstance(copy, int) else list(copy)
         seeds = example_seeds(seed, list(ids), copies)
         out, prov = self.forward(batch, seeds, measure)

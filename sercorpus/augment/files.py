@@ -73,9 +73,11 @@ def output_stem(utt_id: str, copy: int) -> str:
 def _load(item: InputItem, sample_rate: int) -> tuple[np.ndarray, int]:
     from scipy.signal import resample_poly
 
-    from sercorpus.audio import read_audio
+    from sercorpus.audio import AudioError, read_audio
 
     y, rate = read_audio(item.path, item.offset, item.duration, item.channel)
+    if not np.isfinite(y).all():
+        raise AudioError(f"{item.path}: non-finite samples (NaN or inf) in the audio of {item.id}")
     if y.ndim == 2:
         y = y.mean(axis=1)  # no channel given: mix down
     if rate != sample_rate:

@@ -175,6 +175,25 @@ def test_garbage_in_padding_is_ignored(signals):
         aug(x.to(torch.int16), lengths, ids=["a", "b", "c"])
 
 
+def test_non_finite_input_is_an_error_naming_the_utterance(signals, tmp_path):
+    """NaN in the valid region would come out as a whole utterance of NaN: refuse it, by name."""
+    x, lengths = pad_batch(signals[:3])
+    x[1, 5] = float("nan")
+    x[0, len(signals[0]) + 3] = float("nan")  # NaN in padding is just padding
+    aug = Augmenter(Chain([PinkNoise()]), sample_rate=SR)
+    with pytest.raises(ValueError, match=r"non-finite samples \(NaN or inf\) in the input audio of b$"):
+        aug(x, lengths, ids=["a", "b", "c"])
+    from sercorpus.audio import AudioError, write_wav
+    from sercorpus.augment.files import augment_files
+
+    bad = signals[0].copy()
+    bad[10] = float("inf")
+    write_wav(tmp_path / "in" / "bad.wav", bad, SR, subtype="FLOAT")
+    with pytest.raises(AudioError, match=r"bad.wav: non-finite samples"):
+        augment_files(tmp_path / "in", {"sample_rate": SR, "chain": [{"op": "gain"}]}, tmp_path / "out")
+    assert not any((tmp_path / "out").glob("*.json"))
+
+
 def test_counter_rng_same_on_numpy_and_torch_paths():
     """CPU hashes with numpy uint32, other devices with torch int64: the values must be identical."""
     import numpy as np
