@@ -1,8 +1,9 @@
 """Audio file probing and reading with soundfile (never torchaudio I/O, which now needs TorchCodec/FFmpeg).
 
-``probe`` reads only the header. For WAV it parses the RIFF chunks itself: that is ~10x faster than opening
-the file with libsndfile (preparing 100k utterances must take seconds, not minutes) and it is the only way
-to notice a truncated file, which libsndfile silently reads short. Other formats go through ``soundfile.info``.
+``probe`` reads only the header. For WAV it parses the RIFF chunks itself: mainly because that is the way to
+notice a truncated file, which libsndfile silently reads short; it also costs about half of
+``soundfile.info`` (22 vs 45 us per file measured here), which counts when preparing 100k utterances.
+Other formats go through ``soundfile.info``.
 """
 
 from __future__ import annotations
@@ -51,10 +52,10 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     path = Path(path)
     try:
         with path.open("rb") as handle:
-            head = handle.read(4096)
+            head = handle.read(len(LFS_POINTER_PREFIX))
             size = os.fstat(handle.fileno()).st_size
             if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
-                return _probe_wav(path, handle, head, size)
+                return _probe_wav(path, handle, size)
     except FileNotFoundError:
         raise AudioError(f"{path}: audio file not found") from None
     except IsADirectoryError:
@@ -75,18 +76,14 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
 _WAV_SUBTYPES = {(1, 8): "PCM_U8", (1, 16): "PCM_16", (1, 24): "PCM_24", (1, 32): "PCM_32", (3, 32): "FLOAT", (3, 64): "DOUBLE"}
 
 
-def _probe_wav(path: Path, handle, head: bytes, size: int) -> AudioInfo:
-    """Walk RIFF chunks to 'fmt ' and 'data'; the data chunk must fit in the file."""
+def _probe_wav(path: Path, handle, size: int) -> AudioInfo:
+    """Walk RIFF chunks to 'fmt ' and 'data' (seeking chunk to chunk, so metadata chunks of any size before
+    'data' are fine); the data chunk must fit in the file."""
     pos, fmt = 12, None
-    while True:
-        if pos + 8 > len(head):
-            handle.seek(pos)
-            head = head[:pos] + handle.read(8)
-            if len(head) < pos + 8:
-                raise AudioError(f"{path}: truncated WAV header (no data chunk)")
-        chunk_id, chunk_size = head[pos : pos + 4], struct.unpack_from("<I", head, pos + 4)[0]
+    while pos + 8 <= size:
+        handle.seek(pos)
+        chunk_id, chunk_size = struct.unpack("<4sI", handle.read(8))
         if chunk_id == b"fmt ":
-            handle.seek(pos + 8)
             body = handle.read(min(chunk_size, 40))
             if len(body) < 16:
                 raise AudioError(f"{path}: truncated WAV fmt chunk")
@@ -107,11 +104,7 @@ def _probe_wav(path: Path, handle, head: bytes, size: int) -> AudioInfo:
                 )
             return AudioInfo(rate, channels, chunk_size // block_align, _WAV_SUBTYPES.get((tag, bits), f"WAV_{tag}_{bits}"))
         pos += 8 + chunk_size + (chunk_size & 1)
-        if pos >= size:
-            raise AudioError(f"{path}: WAV has no data chunk")
-        if pos + 8 > len(head):
-            handle.seek(pos)
-            head = head[:pos] + handle.read(8)
+    raise AudioError(f"{path}: truncated WAV header (no data chunk)")
 
 
 def read_audio(

@@ -16,7 +16,7 @@ from typing import Any
 from sercorpus.augment.demo_stage import stage_augment
 from sercorpus.calls_demo import stage_calls
 from sercorpus.corpora import CORPORA
-from sercorpus.manifest import atomic_output, read_manifest
+from sercorpus.manifest import atomic_output
 from sercorpus.prepare import prepare
 from sercorpus.subset_demo import stage_subsets
 
@@ -48,8 +48,7 @@ def stage_prepare(ctx: DemoContext) -> list[str]:
     lines = []
     for name, root in sorted(ctx.roots.items()):
         out = ctx.out_dir / "manifests" / f"{name}.parquet"
-        records, report = prepare(name, root, out)
-        read_manifest(out)  # validates on read
+        records, report = prepare(name, root, out)  # validated on write
         ctx.manifests[name] = out
         hours = sum(u.duration for u in records) / 3600
         skips = ", ".join(f"{k} {v}" for k, v in sorted(report.skip_counts().items())) or "none"

@@ -92,7 +92,7 @@ def prepare(
     for utt in records:
         report.counts[f"label:{utt.label}"] += 1
         report.counts[f"split:{utt.split}"] += 1
-    write_manifest(out, records, roots={c: root for c in {u.corpus for u in records}}, meta={"prepared_from": corpus,
-                                                             "options": public_options(options)})
+    roots = {c: root for c in {u.corpus for u in records}}  # custom corpora carry their spec's name
+    write_manifest(out, records, roots=roots, meta={"prepared_from": corpus, "options": public_options(options)})
     report.write_json(report_path_for(out))
     return records, report

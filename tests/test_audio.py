@@ -31,6 +31,20 @@ def test_probe_flac_via_soundfile(tmp_path):
     assert probe(path).num_frames == 800
 
 
+def test_metadata_chunk_larger_than_read_ahead_before_data(tmp_path):
+    """Broadcast WAVs carry big LIST/bext chunks before 'data'; the probe must walk past them."""
+    import struct
+
+    path = tmp_path / "x.wav"
+    sf.write(path, np.zeros(1000, dtype=np.float32), 16000, subtype="PCM_16")
+    raw = path.read_bytes()
+    big = b"LIST" + struct.pack("<I", 6000) + bytes(6000)
+    raw = raw[:36] + big + raw[36:]  # after the 16-byte fmt chunk
+    path.write_bytes(raw[:4] + struct.pack("<I", len(raw) - 8) + raw[8:])
+    assert sf.info(str(path)).frames == 1000
+    assert probe(path).num_frames == 1000
+
+
 def test_truncated_wav_is_detected(tmp_path):
     path = tmp_path / "t.wav"
     sf.write(path, np.zeros(16000, dtype=np.float32), 16000, subtype="PCM_16")
