@@ -172,9 +172,6 @@ class LabelMap:
         """Unified category for a consensus code; KeyError (caller reports file/line) when unknown."""
         return self.codes[code]
 
-    def word(self, word: str) -> str | None:
-        return self.words[word]
-
     def normalise(self, value: float | None) -> float | None:
         """Native dimensional value -> [0, 1] on this corpus's scale."""
         if value is None:

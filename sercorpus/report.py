@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sercorpus.manifest import atomic_output
+
 
 class CorpusFormatError(ValueError):
     """A corpus file does not follow its documented format; names the file and, where known, the line."""
@@ -79,8 +81,6 @@ class PrepareReport:
         }
 
     def write_json(self, path: str | os.PathLike[str]) -> Path:
-        from sercorpus.manifest import atomic_output
-
         path = Path(path)
         with atomic_output(path, "w") as handle:
             json.dump(self.to_dict(), handle, indent=2, sort_keys=False, ensure_ascii=False)

@@ -30,9 +30,6 @@ VOCABULARY: tuple[str, ...] = (
 
 GENDERS: tuple[str, ...] = ("female", "male")
 
-#: Split names every stage understands; corpora may add their own test names (``test1`` ...).
-STANDARD_SPLITS: tuple[str, ...] = ("train", "dev", "test")
-
 DIMENSIONS: tuple[str, ...] = ("arousal", "valence", "dominance", "sentiment")
 
 #: Tolerance for "sums to one" and "inside [0, 1]" checks (float32 round trips stay well inside it).
