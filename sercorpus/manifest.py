@@ -52,9 +52,9 @@ class Manifest:
         try:
             root = self.roots[utt.corpus]
         except KeyError:
-            raise KeyError(
-                f"manifest records no root for corpus {utt.corpus!r} (utterance {utt.id}); pass roots={{...}}"
-            ) from None
+            raise ManifestError("manifest", [
+                f"no root recorded for corpus {utt.corpus!r} (utterance {utt.id}); pass roots={{...}} "
+                f"(CLI: --root {utt.corpus}=DIR)"]) from None
         return Path(root) / utt.audio_path
 
     def corpora(self) -> list[str]:

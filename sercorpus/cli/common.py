@@ -20,7 +20,7 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Exceptions that are the user's input being wrong: print the message, no traceback, exit 1.
-USER_ERRORS = (ManifestError, CorpusFormatError, AudioError, FileNotFoundError, ValueError, KeyError)
+USER_ERRORS = (ManifestError, CorpusFormatError, AudioError, FileNotFoundError, ValueError)
 
 
 def user_errors(fn: F) -> F:
@@ -29,9 +29,8 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except USER_ERRORS as exc:
-            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
             err_console.print("[bold red]error:[/bold red] ", end="")
-            err_console.print(message, markup=False, highlight=False, soft_wrap=True)
+            err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
