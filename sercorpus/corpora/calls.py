@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 import posixpath
 import re
@@ -25,7 +24,7 @@ from typing import Any
 
 from sercorpus import agreement as agree
 from sercorpus.audio import AudioInfo
-from sercorpus.corpora.common import check_audio, read_text_lines
+from sercorpus.corpora.common import RecordSkip, cell_number, cell_text, check_audio, read_text_lines
 from sercorpus.corpora.nativelabels import (
     LabelMatcher,
     normalise,
@@ -88,14 +87,6 @@ ROLE_ALIASES = {
 _ROLE_BY_ALIAS = {alias: role for role, aliases in ROLE_ALIASES.items() for alias in aliases}
 _GENDERS = {"m": "male", "male": "male", "man": "male", "f": "female", "female": "female", "woman": "female"}
 _CHANNEL_NAMES = {"left": 0, "l": 0, "right": 1, "r": 1}
-
-
-class _RowError(Exception):
-    """One row cannot become a record: (reason, detail) for a counted skip."""
-
-    def __init__(self, reason: str, detail: str):
-        super().__init__(detail)
-        self.reason, self.detail = reason, detail
 
 
 # ------------------------------------------------------------------------------------------- settings
@@ -278,58 +269,38 @@ class Row:
     dims: dict[str, float]  # consensus ratings, normalised
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _number(value: Any, name: str) -> float | None:
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        number = float(text)
-    except ValueError:
-        raise _RowError("malformed-row", f"{name} {text!r} is not a number") from None
-    if not math.isfinite(number):
-        raise _RowError("malformed-row", f"{name} {text!r} is not a finite number")
-    return number
-
-
 def _canonical_role(value: str) -> str | None:
     return _ROLE_BY_ALIAS.get(re.sub(r"[\s\-]+", "_", value.strip().lower()))
 
 
 def parse_row(line: int, cells: dict[tuple, Any], settings: Settings) -> Row:
-    """Validate one row's values; raises _RowError with the reason of the skip."""
+    """Validate one row's values; raises RecordSkip with the reason of the skip."""
     get = lambda name: cells.get(("field", name))  # noqa: E731
-    call = _text(get("call_id"))
+    call = cell_text(get("call_id"))
     if call is None:
-        raise _RowError("malformed-row", "empty call id")
-    start, end = _number(get("start"), "start"), _number(get("end"), "end")
-    timings, cue = _text(get("timings")), _text(get("cue"))
+        raise RecordSkip("malformed-row", "empty call id")
+    start, end = cell_number(get("start"), "start"), cell_number(get("end"), "end")
+    timings, cue = cell_text(get("timings")), cell_text(get("cue"))
     if (start is None) != (end is None):
-        raise _RowError("malformed-row", "start and end must both be given (or both come from a cue)")
+        raise RecordSkip("malformed-row", "start and end must both be given (or both come from a cue)")
     if start is None and cue is None:
-        raise _RowError("malformed-row", "no start/end and no cue: the segment has no timing")
+        raise RecordSkip("malformed-row", "no start/end and no cue: the segment has no timing")
     if cue is not None and timings is None and start is None:
-        raise _RowError("malformed-row", "cue given without a timings file")
+        raise RecordSkip("malformed-row", "cue given without a timings file")
     return Row(
         line=line,
         call=call,
-        audio=_text(get("audio")),
+        audio=cell_text(get("audio")),
         start=start,
         end=end,
         timings=timings,
         cue=cue,
         role=_role(get("role"), settings),
         channel=_channel(get("channel")),
-        speaker=_text(get("speaker")),
-        gender=_GENDERS.get((_text(get("gender")) or "").lower()),
-        transcript=_text(get("transcript")),
-        split=(_text(get("split")) or settings.split).lower(),
+        speaker=cell_text(get("speaker")),
+        gender=_GENDERS.get((cell_text(get("gender")) or "").lower()),
+        transcript=cell_text(get("transcript")),
+        split=(cell_text(get("split")) or settings.split).lower(),
         ratings=_ratings(cells, settings),
         counts=_vote_counts(cells, settings),
         dims={d: v for d in DIMS if (v := _dim(get(d), d, settings)) is not None},
@@ -337,35 +308,35 @@ def parse_row(line: int, cells: dict[tuple, Any], settings: Settings) -> Row:
 
 
 def _role(value: Any, settings: Settings) -> str | None:
-    text = _text(value)
+    text = cell_text(value)
     if text is None:
         return None
     role = _canonical_role(text) or text.lower()
     if role not in ROLE_ALIASES and role not in settings.roles:
-        raise _RowError("unknown-role", f"role {text!r} is neither agent nor customer (nor in option roles)")
+        raise RecordSkip("unknown-role", f"role {text!r} is neither agent nor customer (nor in option roles)")
     return role
 
 
 def _channel(value: Any) -> int | None:
-    text = _text(value)
+    text = cell_text(value)
     if text is None:
         return None
     if text.lower() in _CHANNEL_NAMES:
         return _CHANNEL_NAMES[text.lower()]
     if not text.isdigit():
-        raise _RowError("malformed-row", f"channel {text!r} is not a channel number (0, 1, ... or left/right)")
+        raise RecordSkip("malformed-row", f"channel {text!r} is not a channel number (0, 1, ... or left/right)")
     return int(text)
 
 
 def _dim(value: Any, name: str, settings: Settings) -> float | None:
-    number = _number(value, name)
+    number = cell_number(value, name)
     if number is None:
         return None
     if settings.scale is None:
-        raise _RowError("malformed-row", f"{name} given but no dimensional scale is set (option scale)")
+        raise RecordSkip("malformed-row", f"{name} given but no dimensional scale is set (option scale)")
     scaled = normalise(number, settings.scale)
     if scaled is None:
-        raise _RowError("out-of-range", f"{name} {number:g} outside the scale {list(settings.scale)}")
+        raise RecordSkip("out-of-range", f"{name} {number:g} outside the scale {list(settings.scale)}")
     return scaled
 
 
@@ -400,16 +371,16 @@ def _json_ratings(value: Any) -> list[tuple[str, Any]]:
         try:
             value = json.loads(value)
         except json.JSONDecodeError:
-            raise _RowError("malformed-row", "labels must be a JSON list or object") from None
+            raise RecordSkip("malformed-row", "labels must be a JSON list or object") from None
     if isinstance(value, dict):
         return [(str(k), v) for k, v in value.items()]
     if not isinstance(value, list):
-        raise _RowError("malformed-row", "labels must be a JSON list or object")
+        raise RecordSkip("malformed-row", "labels must be a JSON list or object")
     out = []
     for i, item in enumerate(value, start=1):
         if isinstance(item, dict):
             if "rater" not in item or not ({"label", "labels"} & set(item)):
-                raise _RowError("malformed-row", "labels entries that are objects need 'rater' and 'label'")
+                raise RecordSkip("malformed-row", "labels entries that are objects need 'rater' and 'label'")
             out.append((str(item["rater"]), item.get("label", item.get("labels"))))
         else:
             out.append((str(i), item))
@@ -420,7 +391,7 @@ def _categories(native: list[str], settings: Settings) -> list[str]:
     try:
         return settings.labels.categories(native)
     except KeyError as exc:
-        raise _RowError("unknown-label", f"label {exc.args[0]!r} is not in the label map "
+        raise RecordSkip("unknown-label", f"label {exc.args[0]!r} is not in the label map "
                                          f"({settings.labels.source})") from None
 
 
@@ -432,16 +403,16 @@ def _vote_counts(cells: dict[tuple, Any], settings: Settings) -> dict[str, float
         try:
             blob = json.loads(blob)
         except json.JSONDecodeError:
-            raise _RowError("malformed-row", "votes must be a JSON object {label: count}") from None
+            raise RecordSkip("malformed-row", "votes must be a JSON object {label: count}") from None
     if isinstance(blob, dict):
         pairs += list(blob.items())
     elif blob not in (None, ""):
-        raise _RowError("malformed-row", "votes must be a JSON object {label: count}")
+        raise RecordSkip("malformed-row", "votes must be a JSON object {label: count}")
     counts: dict[str, float] = {}
     for native, value in pairs:
-        count = _number(value, f"votes for {native!r}") or 0.0
+        count = cell_number(value, f"votes for {native!r}") or 0.0
         if count < 0:
-            raise _RowError("out-of-range", f"negative vote count for {native!r}")
+            raise RecordSkip("out-of-range", f"negative vote count for {native!r}")
         for cat in _categories([str(native)], settings):
             counts[cat] = counts.get(cat, 0.0) + count
     return {k: v for k, v in counts.items() if v > 0}
@@ -459,12 +430,12 @@ class TimingCache:
         """The cue and its file's format name."""
         path = self.root / timings
         if not path.is_file():
-            raise _RowError("missing-timings", "its timings file does not exist")
+            raise RecordSkip("missing-timings", "its timings file does not exist")
         if timings not in self._files:
             self._files[timings] = read_timings(path)
         fmt = timing_format(path)
         if cue_id not in self._files[timings]:
-            raise _RowError("unknown-cue", f"cue {cue_id!r} is not in its {fmt} timing file")
+            raise RecordSkip("unknown-cue", f"cue {cue_id!r} is not in its {fmt} timing file")
         return self._files[timings][cue_id], fmt
 
 
@@ -491,11 +462,11 @@ def place(row: Row, info: AudioInfo, settings: Settings, cues: TimingCache,
             start, end, timing = cue.start, cue.end, fmt
     assert start is not None and end is not None
     if start < 0:
-        raise _RowError("out-of-range", f"start {start:.3f} s is negative")
+        raise RecordSkip("out-of-range", f"start {start:.3f} s is negative")
     if end <= start:
-        raise _RowError("end-before-start", f"end {end:.3f} s is not after start {start:.3f} s")
+        raise RecordSkip("end-before-start", f"end {end:.3f} s is not after start {start:.3f} s")
     if start >= info.duration or end > info.duration + END_TOLERANCE:
-        raise _RowError("past-end-of-audio", f"segment {start:.3f}-{end:.3f} s ends past the recording "
+        raise RecordSkip("past-end-of-audio", f"segment {start:.3f}-{end:.3f} s ends past the recording "
                                              f"({info.duration:.3f} s)")
     if end > info.duration:
         report.note("clipped-to-audio-end", table, f"end {end:.3f} s clipped to the recording's "
@@ -507,14 +478,14 @@ def place(row: Row, info: AudioInfo, settings: Settings, cues: TimingCache,
 def _pick_channel(row: Row, info: AudioInfo, settings: Settings) -> int | None:
     """Explicit channel column, else role -> channel on multi-channel audio; None on mono (= all)."""
     if row.channel is not None and row.channel >= info.num_channels:
-        raise _RowError("bad-channel", f"channel {row.channel} but the recording has {info.num_channels}")
+        raise RecordSkip("bad-channel", f"channel {row.channel} but the recording has {info.num_channels}")
     if info.num_channels == 1:
         return None
     if row.channel is not None:
         return row.channel
     channel = settings.roles.get(row.role) if row.role else None
     if channel is not None and channel >= info.num_channels:
-        raise _RowError("bad-channel", f"role {row.role} maps to channel {channel} (option roles) but the "
+        raise RecordSkip("bad-channel", f"role {row.role} maps to channel {channel} (option roles) but the "
                                        f"recording has {info.num_channels}")
     return channel
 
@@ -556,7 +527,7 @@ def build_record(seg: Segment, audio_path: str, info: AudioInfo, ctx: Context) -
     for rating in row.ratings:
         add_rater_votes(votes, rating.categories, ctx.settings.policy)
     who = row.role or (f"ch{seg.channel}" if seg.channel is not None else "seg")
-    share = vote_share(votes) if votes else None
+    share = vote_share(votes)  # None without votes
     return Utterance(
         id=qualified(CORPUS, f"{call}/{who}-{round(seg.start * 1000):08d}"),
         corpus=CORPUS,
@@ -645,7 +616,7 @@ def parse_rows(table: Path, report: PrepareReport, settings: Settings) -> list[R
     for line, cells in read_table(table, report):
         try:
             rows.append(parse_row(line, cells, settings))
-        except _RowError as exc:
+        except RecordSkip as exc:
             report.skip(exc.reason, table, exc.detail, line)
     return rows
 
@@ -656,7 +627,7 @@ def build_records(root: Path, table: Path, rows: list[Row], ctx: Context, report
     for row in rows:
         try:
             by_audio[audio_rel(root, row, ctx.settings.audio_dir)].append(row)
-        except _RowError as exc:
+        except RecordSkip as exc:
             report.skip(exc.reason, table, exc.detail, row.line)
     cues = TimingCache(root)
     records: list[Utterance] = []
@@ -670,7 +641,7 @@ def build_records(root: Path, table: Path, rows: list[Row], ctx: Context, report
         for row in group:
             try:
                 placed.append(place(row, info, ctx.settings, cues, report, table))
-            except _RowError as exc:
+            except RecordSkip as exc:
                 report.skip(exc.reason, table, exc.detail, row.line)
         placed = drop_overlaps(placed, info.num_channels > 1, report, table, f"call {call}")
         if placed:
@@ -690,12 +661,12 @@ def audio_rel(root: Path, row: Row, audio_dir: str) -> str:
         try:
             candidate = Path(candidate).resolve().relative_to(root.resolve()).as_posix()
         except ValueError:
-            raise _RowError("audio-outside-root", "its audio file lies outside the corpus root") from None
+            raise RecordSkip("audio-outside-root", "its audio file lies outside the corpus root") from None
     else:
         candidate = posixpath.join(audio_dir, candidate)
     rel = posixpath.normpath(candidate)
     if rel == ".." or rel.startswith("../"):
-        raise _RowError("audio-outside-root", "its audio path leaves the corpus root")
+        raise RecordSkip("audio-outside-root", "its audio path leaves the corpus root")
     return rel
 
 
@@ -761,8 +732,8 @@ def _note_privacy(ctx: Context, report: PrepareReport, table: Path) -> None:
     if not ctx.pseudo.active:
         report.note("pseudonymisation-off", table, "raw call, speaker and rater ids are kept (pseudonymise=false)")
     elif len(ctx.pseudo.key or b"") < MIN_KEY_CHARS:
-        report.note("short-key", table, "the pseudonymisation key has fewer than 16 characters; a longer random "
-                                        "key makes the pseudonyms harder to reverse by trying ids")
+        report.note("short-key", table, f"the pseudonymisation key has fewer than {MIN_KEY_CHARS} characters; a "
+                                        "longer random key makes the pseudonyms harder to reverse by trying ids")
 
 
 def summarise(records: list[Utterance], ctx: Context, report: PrepareReport, table: Path) -> None:
@@ -771,7 +742,7 @@ def summarise(records: list[Utterance], ctx: Context, report: PrepareReport, tab
     report.counts["speakers"] = len({u.speaker for u in records if u.speaker})
     redactor = ctx.texts.redactor
     if not ctx.texts.keep:
-        report.counts["transcripts:dropped"] = sum(1 for _ in records)
+        report.counts["transcripts:dropped"] = len(records)
     elif redactor is not None:
         report.counts["transcripts:redactions"] = redactor.replacements
     result = annotator_agreement(records)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
+from typing import Any
 
 from sercorpus.audio import AudioError, AudioInfo, LfsPointerError, probe
 from sercorpus.report import CorpusFormatError, PrepareReport
@@ -56,3 +58,33 @@ def read_text_lines(path: Path) -> list[str]:
     except UnicodeDecodeError as exc:
         raise CorpusFormatError(path, f"not UTF-8 text (byte {exc.start}); is this a macOS '._' file?") from None
     return text.splitlines()
+
+
+class RecordSkip(Exception):
+    """One row or file cannot become a record: ``reason`` and ``detail`` for the loader's counted skip."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def cell_text(value: Any) -> str | None:
+    """A table cell as stripped text; empty or missing is None."""
+    text = "" if value is None else str(value).strip()
+    return text or None
+
+
+def cell_number(value: Any, name: str) -> float | None:
+    """A table cell as a finite float (None when empty); anything else is a 'malformed-row' skip.
+
+    NaN and inf are refused here: they pass every range comparison and would only fail much later."""
+    text = cell_text(value)
+    if text is None:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise RecordSkip("malformed-row", f"{name} {text!r} is not a number") from None
+    if not math.isfinite(number):
+        raise RecordSkip("malformed-row", f"{name} {text!r} is not a finite number")
+    return number

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from sercorpus.audio import AudioInfo
-from sercorpus.corpora.common import check_audio, read_text_lines
+from sercorpus.corpora.common import RecordSkip, cell_number, cell_text, check_audio, read_text_lines
 from sercorpus.corpora.nativelabels import LabelMatcher, normalise, parse_scale, split_words
 from sercorpus.labels import MultiLabelPolicy, add_rater_votes, plurality, soft_from_votes
 from sercorpus.privacy import Pseudonymiser, TranscriptPolicy, resolve_key, transcript_policy
@@ -42,12 +42,6 @@ FILE_KEYS = ("glob", "pattern", "path_pattern")
 #: named regex groups that fill schema fields; any other group lands in ``extra``
 GROUP_FIELDS = ("id", "speaker", "gender", "split", "label", "transcript")
 DEFAULT_GENDERS = {"m": "male", "male": "male", "f": "female", "female": "female", "w": "female"}
-
-
-class _ItemError(Exception):
-    def __init__(self, reason: str, detail: str):
-        super().__init__(detail)
-        self.reason, self.detail = reason, detail
 
 
 # ------------------------------------------------------------------------------------------------ spec
@@ -241,7 +235,7 @@ def with_pattern_fields(item: Item, spec: Spec) -> Item:
             continue
         hit = match(pattern, text)
         if hit is None:
-            raise _ItemError("unmatched-file-name", f"file name does not match files."
+            raise RecordSkip("unmatched-file-name", f"file name does not match files."
                                                     f"{'pattern' if pattern is spec.pattern else 'path_pattern'}")
         found.update({k: v for k, v in hit.groupdict().items() if v is not None})
     return Item(item.source, item.line, item.audio, item.name, {**found, **{k: v for k, v in item.fields.items() if v}})
@@ -251,8 +245,7 @@ def with_pattern_fields(item: Item, spec: Spec) -> Item:
 @dataclass
 class Context:
     root: Path
-    spec: Spec
-    corpus: str
+    spec: Spec  # spec.name is the records' corpus: custom corpora stay distinct (own ids, own roots)
     report: PrepareReport
     pseudo: Pseudonymiser
     texts: TranscriptPolicy
@@ -261,32 +254,32 @@ class Context:
 def to_record(item: Item, ctx: Context) -> Utterance | None:
     """Checks and conversion of one item: labels and values first, then the audio header."""
     spec = ctx.spec
-    native_id = _text(item.fields.get("id")) or item.name
-    utt_id = qualified(ctx.corpus, native_id)
+    native_id = cell_text(item.fields.get("id")) or item.name
+    utt_id = qualified(spec.name, native_id)
     if item.audio == ".." or item.audio.startswith(("../", "/")):
-        raise _ItemError("audio-outside-root", "audio path leaves the corpus root (audio_path must be relative)")
+        raise RecordSkip("audio-outside-root", "audio path leaves the corpus root (audio_path must be relative)")
     votes, annotations = _votes(item, spec)
     dims = _dimensions(item, spec)
-    speaker = _text(item.fields.get("speaker"))
+    speaker = cell_text(item.fields.get("speaker"))
     info = check_audio(ctx.root, item.audio, ctx.report, utt_id, label_file=item.source, line=item.line)
     if info is None:
         return None
     offset, duration = _span(item, info)
     return Utterance(
         id=utt_id,
-        corpus=ctx.corpus,
+        corpus=spec.name,
         audio_path=item.audio,
         duration=duration,
         sample_rate=info.sample_rate,
         offset=offset,
         num_channels=info.num_channels,
-        speaker=qualified(ctx.corpus, ctx.pseudo("speaker", speaker)) if speaker else None,
+        speaker=qualified(spec.name, ctx.pseudo("speaker", speaker)) if speaker else None,
         gender=_gender(item, spec, speaker, ctx.report),
         split=_split(item, spec, speaker),
         label=plurality(votes),
         votes=votes,
         soft_label=soft_from_votes(votes),
-        transcript=ctx.texts.apply(_text(item.fields.get("transcript"))),
+        transcript=ctx.texts.apply(cell_text(item.fields.get("transcript"))),
         annotations=annotations,
         extra={"dataset": spec.name, **{g: item.fields[g] for g in spec.extra_groups if g in item.fields}},
         **dims,
@@ -295,7 +288,7 @@ def to_record(item: Item, ctx: Context) -> Utterance | None:
 
 def _gender(item: Item, spec: Spec, speaker: str | None, report: PrepareReport) -> str | None:
     """The gender field through ``genders``, else ``speaker_genders``; an unmapped value is counted."""
-    native = _text(item.fields.get("gender"))
+    native = cell_text(item.fields.get("gender"))
     if native is None:
         return spec.speaker_genders.get((speaker or "").lower())
     gender = spec.genders.get(native.lower())
@@ -304,30 +297,15 @@ def _gender(item: Item, spec: Spec, speaker: str | None, report: PrepareReport) 
     return gender
 
 
-def _text(value: Any) -> str | None:
-    text = "" if value is None else str(value).strip()
-    return text or None
-
-
-def _number(item: Item, name: str) -> float | None:
-    text = _text(item.fields.get(name))
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise _ItemError("malformed-row", f"{name} {text!r} is not a number") from None
-
-
 def _span(item: Item, info: AudioInfo) -> tuple[float, float]:
     """Offset/duration columns (segments of longer files) or the whole file."""
-    offset = _number(item, "offset") or 0.0
-    duration = _number(item, "duration")
+    offset = cell_number(item.fields.get("offset"), "offset") or 0.0
+    duration = cell_number(item.fields.get("duration"), "duration")
     duration = info.duration - offset if duration is None else duration
     if offset < 0 or duration <= 0:
-        raise _ItemError("out-of-range", f"offset {offset:g} s / duration {duration:g} s")
+        raise RecordSkip("out-of-range", f"offset {offset:g} s / duration {duration:g} s")
     if offset + duration > info.duration + 0.05:
-        raise _ItemError("past-end-of-audio", f"segment ends at {offset + duration:.3f} s, the file at "
+        raise RecordSkip("past-end-of-audio", f"segment ends at {offset + duration:.3f} s, the file at "
                                               f"{info.duration:.3f} s")
     return round(offset, 6), round(min(duration, info.duration - offset), 6)
 
@@ -336,7 +314,7 @@ def _categories(native: str, spec: Spec) -> list[str]:
     try:
         return spec.labels.categories(split_words(native))
     except KeyError as exc:
-        raise _ItemError("unknown-label", f"label {exc.args[0]!r} is not in the spec's labels map") from None
+        raise RecordSkip("unknown-label", f"label {exc.args[0]!r} is not in the spec's labels map") from None
 
 
 def _votes(item: Item, spec: Spec) -> tuple[dict[str, float], list[Annotation]]:
@@ -344,18 +322,18 @@ def _votes(item: Item, spec: Spec) -> tuple[dict[str, float], list[Annotation]]:
     votes: dict[str, float] = {}
     annotations = []
     for rater, native in (item.fields.get("raters") or {}).items():
-        if _text(native):
+        if cell_text(native):
             cats = _categories(native, spec)
             add_rater_votes(votes, cats, spec.policy)
             annotations.append(Annotation(rater=rater, categories=cats, native=split_words(native)))
-    label = _text(item.fields.get("label"))
+    label = cell_text(item.fields.get("label"))
     if label and not annotations:
         add_rater_votes(votes, _categories(label, spec), spec.policy)
     return votes, annotations
 
 
 def _split(item: Item, spec: Spec, speaker: str | None) -> str | None:
-    native = _text(item.fields.get("split"))
+    native = cell_text(item.fields.get("split"))
     if native is not None:
         return spec.splits.get(native, native.lower())
     return spec.speaker_splits.get(speaker or "", spec.default_split)
@@ -364,12 +342,12 @@ def _split(item: Item, spec: Spec, speaker: str | None) -> str | None:
 def _dimensions(item: Item, spec: Spec) -> dict[str, float]:
     out = {}
     for dim in DIMENSIONS:
-        value = _number(item, dim)
+        value = cell_number(item.fields.get(dim), dim)
         if value is None:
             continue
         scaled = normalise(value, spec.scale)  # type: ignore[arg-type]  (read_spec insists on a scale)
         if scaled is None:
-            raise _ItemError("out-of-range", f"{dim} {value:g} outside the spec's scale {list(spec.scale)}")
+            raise RecordSkip("out-of-range", f"{dim} {value:g} outside the spec's scale {list(spec.scale)}")
         out[dim] = scaled
     return out
 
@@ -378,7 +356,6 @@ def _dimensions(item: Item, spec: Spec) -> dict[str, float]:
 def load_generic(
     root: str | Path,
     report: PrepareReport | None,
-    corpus: str,
     mode: str,
     spec: str | None = None,
     key: str | bytes | None = None,
@@ -388,20 +365,19 @@ def load_generic(
 ) -> Iterator[Utterance]:
     """Read the corpus a spec describes; ``mode`` ('csv'/'folder') must match the spec."""
     root = Path(root)
-    report = report or PrepareReport(corpus)
+    report = report or PrepareReport(mode)
     parsed = read_spec(find_spec(root, spec))
     if (mode == "csv") != (parsed.table is not None):
         other = "folder" if mode == "csv" else "csv"
         raise CorpusFormatError(parsed.path, f"this spec describes a {other} corpus: use `sercorpus prepare {other}`")
     wants_key = parsed.pseudonymise or key is not None or key_env is not None
     pseudo = Pseudonymiser(resolve_key(key, key_env, root) if wants_key else None)
-    # the spec's name is the corpus name: two custom corpora stay distinct (own ids, own roots) in one manifest
-    ctx = Context(root, parsed, parsed.name, report, pseudo, transcript_policy(no_transcripts, redact, root))
+    ctx = Context(root, parsed, report, pseudo, transcript_policy(no_transcripts, redact, root))
     items = table_items(root, parsed, report) if mode == "csv" else folder_items(root, parsed, report)
     for item in items:
         try:
             record = to_record(with_pattern_fields(item, parsed), ctx)
-        except _ItemError as exc:
+        except RecordSkip as exc:
             if exc.reason == "unknown-label" and parsed.unknown_labels == "error":
                 raise CorpusFormatError(item.source, exc.detail, item.line) from None
             report.skip(exc.reason, item.source, exc.detail, item.line)
@@ -414,11 +390,11 @@ def load_csv(root: str | Path, report: PrepareReport | None = None, *, spec: str
              key: str | bytes | None = None, key_env: str | None = None, no_transcripts: bool = False,
              redact: str | None = None) -> Iterator[Utterance]:
     """A corpus described by a table (spec key ``table``); spec defaults to ``<root>/sercorpus.yaml``."""
-    yield from load_generic(root, report, "csv", "csv", spec, key, key_env, no_transcripts, redact)
+    yield from load_generic(root, report, "csv", spec, key, key_env, no_transcripts, redact)
 
 
 def load_folder(root: str | Path, report: PrepareReport | None = None, *, spec: str | None = None,
                 key: str | bytes | None = None, key_env: str | None = None, no_transcripts: bool = False,
                 redact: str | None = None) -> Iterator[Utterance]:
     """A folder of audio files whose names carry the labels (spec key ``files``)."""
-    yield from load_generic(root, report, "folder", "folder", spec, key, key_env, no_transcripts, redact)
+    yield from load_generic(root, report, "folder", spec, key, key_env, no_transcripts, redact)

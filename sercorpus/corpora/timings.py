@@ -12,6 +12,7 @@ they become counted skips of the segments that use the cue.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,8 +184,10 @@ def _fragments(items: list, path: Path, locator: _Locator, cues: list[Cue]) -> N
         except KeyError as exc:
             raise CorpusFormatError(path, f"fragment lacks {exc.args[0]!r}", line) from None
         except (TypeError, ValueError):
+            begin = end = math.nan
+        if not (math.isfinite(begin) and math.isfinite(end)):
             raise CorpusFormatError(path, f"fragment times are not numbers: {item.get('begin')!r}, "
-                                          f"{item.get('end')!r}", line) from None
+                                          f"{item.get('end')!r}", line)
         lines = item.get("lines") or []
         if not isinstance(lines, list):
             raise CorpusFormatError(path, "fragment 'lines' is not a list", line)

@@ -348,6 +348,16 @@ def test_broken_timing_file_stops_the_run_with_its_line(root):
         load(root)
 
 
+def test_nan_fragment_time_is_a_format_error_not_a_crash(root):
+    stem = next(p.stem for p in plan_calls(0) if p.timing == "aeneas")
+    path = root / "timings" / f"{stem}.json"
+    text = path.read_text()
+    start = text.index('"begin": "') + len('"begin": "')
+    path.write_text(text[:start] + "nan" + text[text.index('"', start):])
+    with pytest.raises(CorpusFormatError, match=rf"{stem}.json:\d+: fragment times are not numbers: 'nan'"):
+        load(root)
+
+
 def test_jsonl_malformed_lines_are_skips(root):
     rows = read_rows(root)
     lines = [json.dumps({k: v for k, v in r.items() if v}) for r in rows[-7:]]

@@ -152,6 +152,15 @@ def test_row_problems_are_counted_skips_with_lines(csv_root):
         load(load_csv, csv_root)
 
 
+def test_non_finite_number_is_a_counted_skip(csv_root):
+    table = csv_root / "labels.csv"
+    table.write_text(table.read_text() + "sp01_anger_00.wav,sp01,f,anger,training,x,nan,3\n")
+    records, report = load(load_csv, csv_root)
+    assert len(records) == 24
+    assert [(i.reason, i.line) for i in report.skipped] == [("malformed-row", 26)]
+    assert "arousal 'nan' is not a finite number" in report.skipped[0].detail
+
+
 def test_unmatched_file_names_are_skips(tmp_path, folder_mini):
     root = Path(shutil.copytree(folder_mini, tmp_path / "f"))
     shutil.copy(root / "wav" / "03a01Wa.wav", root / "wav" / "notes.wav")
