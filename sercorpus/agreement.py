@@ -32,12 +32,12 @@ class Agreement:
         return (f"{self.ratings} ratings per item on {self.items} items: {self.percent:.1f} % agreement, "
                 f"{name} {kappa}")
 
-    def counts(self, prefix: str = "agreement") -> dict[str, float]:
+    def counts(self) -> dict[str, float]:
         """Flat numbers for a report's ``counts``."""
-        out: dict[str, float] = {f"{prefix}:items": self.items, f"{prefix}:ratings_per_item": self.ratings,
-                                 f"{prefix}:percent": round(self.percent, 2)}
+        out: dict[str, float] = {"agreement:items": self.items, "agreement:ratings_per_item": self.ratings,
+                                 "agreement:percent": round(self.percent, 2)}
         if self.kappa is not None:
-            out[f"{prefix}:{self.method}_kappa"] = round(self.kappa, 4)
+            out[f"agreement:{self.method}_kappa"] = round(self.kappa, 4)
         return out
 
 

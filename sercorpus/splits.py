@@ -19,7 +19,7 @@ from typing import Any
 from sercorpus.labels import get_view
 from sercorpus.schema import Utterance
 from sercorpus.seeding import rng_for
-from sercorpus.subsets import largest_remainder
+from sercorpus.subsets import largest_remainder, speaker_unit
 from sercorpus.transforms import split_key
 
 STRATEGIES: tuple[str, ...] = ("official", "logo", "loso", "speaker-random", "random")
@@ -196,7 +196,7 @@ def split_speaker_random(records: Sequence[Utterance], fractions: Mapping[str, f
     fractions = _check_fractions(fractions)
     units: dict[str, list[Utterance]] = defaultdict(list)
     for utt in records:
-        units[speaker_of(utt) or f"\x00{utt.id}"].append(utt)
+        units[speaker_unit(utt)].append(utt)
     totals = Counter(_label_of(u, view) for u in records)
     names = list(fractions)
     rng = rng_for(seed, "split", "speaker-random")
@@ -211,7 +211,7 @@ def split_speaker_random(records: Sequence[Utterance], fractions: Mapping[str, f
         best = min(names, key=lambda s: (_placement_cost(counts[s], unit, fractions[s], totals), names.index(s)))
         assign[key] = best
         counts[best].update(unit)
-    out = [u.replace(split=assign[speaker_of(u) or f"\x00{u.id}"]) for u in records]
+    out = [u.replace(split=assign[speaker_unit(u)]) for u in records]
     achieved = {s: round(sum(counts[s].values()) / max(len(records), 1), 4) for s in names}
     warnings = [f"split {s!r} is empty: too few speakers for the requested fractions" for s in names
                 if not counts[s]]

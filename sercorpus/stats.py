@@ -55,14 +55,13 @@ def compute_stats(records: Iterable[Utterance], view: str | None = None, totals:
     groups: dict[tuple[str, str], list[Utterance]] = defaultdict(list)
     for utt in records:
         groups[(utt.corpus, split_key(utt.split))].append(utt)
-    seen: set[str] = set()
     rows = []
     for corpus in sorted({c for c, _ in groups}):
-        splits = sorted(s for c, s in groups if c == corpus)
-        for s in _split_order(splits):
-            rows.append(_row(corpus, s, groups[(corpus, s)], lview, seen))
+        splits = sorted((s for c, s in groups if c == corpus), key=split_order)
+        rows += [_row(corpus, s, groups[(corpus, s)], lview) for s in splits]
         if totals and len(splits) > 1:
-            rows.append(_row(corpus, "all", [u for s in splits for u in groups[(corpus, s)]], lview, seen))
+            rows.append(_row(corpus, "all", [u for s in splits for u in groups[(corpus, s)]], lview))
+    seen = {c for row in rows for c in row.counts}
     if lview is not None:
         classes = list(lview.classes)
     else:
@@ -70,6 +69,17 @@ def compute_stats(records: Iterable[Utterance], view: str | None = None, totals:
     if NONE in seen:
         classes.append(NONE)
     return Stats(rows, classes, view)
+
+
+def pool_files(sources: Sequence[tuple[Path, Sequence[Utterance]]]) -> list[Utterance]:
+    """The records of several manifests in one list; a corpus found in more than one file is renamed
+    ``corpus (file stem)`` per file, so each file gets its own row group."""
+    owners: dict[str, set[Path]] = defaultdict(set)
+    for path, records in sources:
+        for utt in records:
+            owners[utt.corpus].add(path)
+    return [u.replace(corpus=f"{u.corpus} ({path.stem})") if len(owners[u.corpus]) > 1 else u
+            for path, records in sources for u in records]
 
 
 def split_order(split: str) -> tuple[int, int, str]:
@@ -80,11 +90,7 @@ def split_order(split: str) -> tuple[int, int, str]:
     return (rank.get(split, 2 if split.startswith("test") else 3), number, split)
 
 
-def _split_order(splits: Sequence[str]) -> list[str]:
-    return sorted(splits, key=split_order)
-
-
-def _row(corpus: str, split: str, rows: list[Utterance], view, seen: set[str]) -> StatsRow:
+def _row(corpus: str, split: str, rows: list[Utterance], view) -> StatsRow:
     counts: Counter[str] = Counter()
     agreements = []
     for utt in rows:
@@ -95,7 +101,6 @@ def _row(corpus: str, split: str, rows: list[Utterance], view, seen: set[str]) -
             value = agreement(votes)
             if value is not None:
                 agreements.append(value)
-    seen.update(counts)
     gender = Counter(u.gender or "unknown" for u in rows)
     return StatsRow(
         corpus=corpus, split=split, n=len(rows), counts=dict(counts),

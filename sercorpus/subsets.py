@@ -168,9 +168,9 @@ def check_distribution(proportions: Mapping[str, float], view: LabelView) -> Non
 Item = tuple[str, str, str]  # (id, class, speaker key)
 
 
-def _speaker_key(utt: Utterance) -> str:
-    # A record without a speaker cannot be capped: it counts as a speaker of its own.
-    return utt.speaker if utt.speaker else f"\x00{utt.id}"
+def speaker_unit(utt: Utterance) -> str:
+    """The speaker, or for a record without one a unit of its own (it cannot be capped or grouped)."""
+    return utt.speaker or f"\x00{utt.id}"
 
 
 def select_cells(pool: Sequence[Item], targets: Mapping[str, int], cap: int | None, seed_parts: tuple) -> list[str]:
@@ -289,7 +289,7 @@ def subset(
     for utt in sorted(records, key=lambda u: u.id):
         cls = view_class(utt, lview)
         if cls is not None:
-            pools[utt.split].append((utt.id, cls, _speaker_key(utt)))
+            pools[utt.split].append((utt.id, cls, speaker_unit(utt)))
     available = cell_counts(records, lview)
 
     searched: dict[str | None, Callable[[int], dict[str, int]]] = {}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sercorpus.labels import OutOfView, agreement, get_view, project_utterance
-from sercorpus.manifest import Manifest
+from sercorpus.manifest import Manifest, ManifestError
 from sercorpus.schema import VOCABULARY, Utterance
 
 
@@ -57,7 +57,8 @@ class FilterSpec:
     def is_identity(self) -> bool:
         return self == FilterSpec()
 
-    def recipe(self) -> dict[str, Any]:
+    def recipe(self, source: str, dropped: Mapping[str, int]) -> dict[str, Any]:
+        """The ``meta['steps']`` entry of one run: these settings, the input and what was dropped, by reason."""
         return {
             "step": "filter",
             "corpora": list(self.corpora),
@@ -68,6 +69,8 @@ class FilterSpec:
             "min_agreement": self.min_agreement,
             "min_duration": self.min_duration,
             "max_duration": self.max_duration,
+            "source": source,
+            "dropped": dict(sorted(dropped.items())),
         }
 
 
@@ -118,7 +121,8 @@ def filter_records(records: Iterable[Utterance], spec: FilterSpec) -> FilterResu
 
 # ------------------------------------------------------------------------------------------------ merge
 def merge_manifests(manifests: Sequence[Manifest], names: Sequence[str] | None = None) -> Manifest:
-    """One manifest from several: roots merged (one root per corpus), a repeated id is an error.
+    """One manifest from several: roots merged (one root per corpus); a repeated id or a corpus with two roots
+    is a :class:`ManifestError` listing every such problem.
 
     Why strict: a silently deduplicated id would hide that the same utterance entered twice (e.g. a fold
     and the full corpus), which inflates test sets.
@@ -144,9 +148,7 @@ def merge_manifests(manifests: Sequence[Manifest], names: Sequence[str] | None =
             owner[utt.id] = name
             records.append(utt)
     if problems:
-        shown = "\n  ".join(problems[:20])
-        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise ValueError(f"cannot merge: {len(problems)} problem(s):\n  {shown}{more}")
+        raise ManifestError("cannot merge", problems)
     meta = {"merged": {name: m.meta for name, m in zip(names, manifests, strict=True)}}
     return Manifest(records=records, roots=roots, meta=with_step(meta, {"step": "merge", "sources": names}))
 

@@ -11,7 +11,7 @@ from sercorpus.cli.common import console, print_wide, user_errors
 from sercorpus.cli.subset_cmd import CorpusOpt, MaxDurOpt, MinAgreeOpt, MinDurOpt, SplitOpt, warn
 from sercorpus.labels import OutOfView
 from sercorpus.manifest import atomic_output, read_manifest, write_manifest
-from sercorpus.stats import compute_stats, stats_markdown, stats_png, stats_table
+from sercorpus.stats import compute_stats, pool_files, stats_markdown, stats_png, stats_table
 from sercorpus.summary import overview_table
 from sercorpus.transforms import FilterSpec, filter_records, merge_manifests, scramble, with_step
 
@@ -42,8 +42,8 @@ def register(app: typer.Typer) -> None:
         result = filter_records(source.records, spec)
         if not result.records:
             raise ValueError(f"no record passes the filter (dropped: {dict(result.dropped)})")
-        recipe = {**spec.recipe(), "source": str(manifest), "dropped": dict(sorted(result.dropped.items()))}
-        write_manifest(out, result.records, source.roots, with_step(source.meta, recipe))
+        write_manifest(out, result.records, source.roots,
+                       with_step(source.meta, spec.recipe(str(manifest), result.dropped)))
         dropped = ", ".join(f"{k} {v}" for k, v in sorted(result.dropped.items())) or "none"
         print_wide(overview_table(result.records, title=str(out)))
         console.print(f"kept {len(result.records)} of {len(source.records)}; dropped: {dropped}", highlight=False)
@@ -91,16 +91,7 @@ def register(app: typer.Typer) -> None:
         title: Annotated[str, typer.Option(help="table/chart title")] = "class distribution",
     ) -> None:
         """Per corpus and split: n (%) per class, hours, speakers, gender balance, mean agreement."""
-        loaded = [(m, read_manifest(m).records) for m in manifests]
-        owners: dict[str, set[Path]] = {}
-        for m, records in loaded:
-            for utt in records:
-                owners.setdefault(utt.corpus, set()).add(m)
-        pooled = []
-        for m, records in loaded:  # a corpus in several files gets one row group per file
-            pooled += [u.replace(corpus=f"{u.corpus} ({m.stem})") if len(owners[u.corpus]) > 1 else u
-                       for u in records]
-        stats = compute_stats(pooled, view)
+        stats = compute_stats(pool_files([(m, read_manifest(m).records) for m in manifests]), view)
         print_wide(stats_table(stats, title))
         if markdown is not None:
             with atomic_output(markdown, "w") as handle:

@@ -125,7 +125,7 @@ def register(app: typer.Typer) -> None:
             records = [project_utterance(u, view, OutOfView.RENORMALIZE) for u in records]  # type: ignore[misc]
         meta = source.meta
         if not spec.is_identity():
-            meta = with_step(meta, {**spec.recipe(), "source": str(manifest), "dropped": dict(filtered.dropped)})
+            meta = with_step(meta, spec.recipe(str(manifest), filtered.dropped))
         recipe = {**result.recipe, "source": str(manifest), "reference": str(match) if match else None,
                   "projected": project}
         write_manifest(out, records, source.roots, with_step(meta, recipe))

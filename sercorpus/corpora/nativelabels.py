@@ -38,9 +38,6 @@ class LabelMatcher:
         """Unified category; KeyError (the caller reports file:line) for a word the map does not know."""
         return self._map[_key(native)]
 
-    def __contains__(self, native: object) -> bool:
-        return isinstance(native, str) and _key(native) in self._map
-
     def categories(self, words: Iterable[str]) -> list[str]:
         """Unified categories of one rater's words, in order, without repeats or abstentions.
 
