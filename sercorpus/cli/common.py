@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -71,3 +71,16 @@ def print_wide(table: Table) -> None:
         return
     width = Measurement.get(console, console.options.update_width(10_000), table).maximum
     Console(file=console.file, width=max(console.width, width), highlight=False).print(table)
+
+
+def warn(lines: list[str]) -> None:
+    for line in lines:
+        err_console.print(f"[yellow]warning:[/yellow] {line}", highlight=False, soft_wrap=True)
+
+
+# record filters shared by ``subset`` and ``filter``
+CorpusOpt = Annotated[list[str] | None, typer.Option("--corpus", help="keep only this corpus (repeatable)")]
+SplitOpt = Annotated[list[str] | None, typer.Option("--split", help="keep only this split (repeatable)")]
+MinAgreeOpt = Annotated[float | None, typer.Option(help="keep records whose top vote share is >= this")]
+MinDurOpt = Annotated[float | None, typer.Option(help="minimum duration in seconds")]
+MaxDurOpt = Annotated[float | None, typer.Option(help="maximum duration in seconds")]

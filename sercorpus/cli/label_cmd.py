@@ -7,8 +7,17 @@ from typing import Annotated
 
 import typer
 
-from sercorpus.cli.common import console, print_wide, user_errors
-from sercorpus.cli.subset_cmd import CorpusOpt, MaxDurOpt, MinAgreeOpt, MinDurOpt, SplitOpt, warn
+from sercorpus.cli.common import (
+    CorpusOpt,
+    MaxDurOpt,
+    MinAgreeOpt,
+    MinDurOpt,
+    SplitOpt,
+    console,
+    print_wide,
+    user_errors,
+    warn,
+)
 from sercorpus.labels import OutOfView
 from sercorpus.manifest import atomic_output, read_manifest, write_manifest
 from sercorpus.stats import compute_stats, pool_files, stats_markdown, stats_png, stats_table

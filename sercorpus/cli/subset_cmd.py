@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sercorpus.cli.common import console, err_console, print_wide, user_errors
+from sercorpus.cli.common import (
+    CorpusOpt,
+    MaxDurOpt,
+    MinAgreeOpt,
+    MinDurOpt,
+    SplitOpt,
+    console,
+    print_wide,
+    user_errors,
+    warn,
+)
 from sercorpus.labels import OutOfView, get_view, project_utterance
 from sercorpus.manifest import FORMATS, read_manifest, write_manifest
 from sercorpus.splits import STRATEGIES, check_leakage, guard_leakage, make_splits, split_counts
@@ -42,11 +52,6 @@ def parse_fractions(values: list[str] | None, what: str) -> dict[str, float]:
     return out
 
 
-def warn(lines: list[str]) -> None:
-    for line in lines:
-        err_console.print(f"[yellow]warning:[/yellow] {line}", highlight=False, soft_wrap=True)
-
-
 def targets_table(targets: Targets, selected: Targets, classes: tuple[str, ...] | list[str], title: str,
                   target_name: str = "target") -> Table:
     """Per split: target and selected count per class, side by side, with a check mark when equal."""
@@ -63,11 +68,6 @@ def targets_table(targets: Targets, selected: Targets, classes: tuple[str, ...] 
 
 
 # Options shared by `subset` and `filter` (typer needs them spelled out per command).
-CorpusOpt = Annotated[list[str] | None, typer.Option("--corpus", help="keep only this corpus (repeatable)")]
-SplitOpt = Annotated[list[str] | None, typer.Option("--split", help="keep only this split (repeatable)")]
-MinAgreeOpt = Annotated[float | None, typer.Option(help="keep records whose top vote share is >= this")]
-MinDurOpt = Annotated[float | None, typer.Option(help="minimum duration in seconds")]
-MaxDurOpt = Annotated[float | None, typer.Option(help="maximum duration in seconds")]
 
 
 # ---------------------------------------------------------------------------------------------- commands
