@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from sercorpus.report import CorpusFormatError
 from sercorpus.schema import VOCABULARY, Utterance, canonical_distribution
 
 
@@ -190,21 +191,38 @@ def manifests_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "manifests"
 
 
-@functools.cache
-def load_label_map(corpus: str) -> LabelMap:
-    path = manifests_dir() / "labelmaps" / f"{corpus}.yaml"
-    if not path.is_file():
-        raise FileNotFoundError(f"no label map for corpus {corpus!r} at {path}")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+def read_label_map(path: Path) -> LabelMap:
+    """A label-map YAML file (``codes``/``words`` maps to unified categories, optional ``scale: [lo, hi]``);
+    every problem is a CorpusFormatError naming the file. Shipped maps and users' own maps go through here."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise CorpusFormatError(path, "label map not found") from None
+    except yaml.YAMLError as exc:
+        raise CorpusFormatError(path, f"invalid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise CorpusFormatError(path, "label map must be a YAML mapping with 'codes' and/or 'words'")
     for section in ("codes", "words"):
         for native, unified in (raw.get(section) or {}).items():
             if unified is not None and unified not in VOCABULARY:
-                raise ValueError(f"{path}: {section}.{native} maps to {unified!r}, not in the unified vocabulary")
+                raise CorpusFormatError(path, f"{section}.{native} maps to {unified!r}, not in the unified vocabulary")
     scale = raw.get("scale")
+    try:
+        lo_hi = None if scale is None else (float(scale[0]), float(scale[1]))
+    except (TypeError, ValueError, IndexError, KeyError):
+        raise CorpusFormatError(path, f"scale must be two numbers [lo, hi], got {scale!r}") from None
+    if lo_hi is not None and not lo_hi[0] < lo_hi[1]:
+        raise CorpusFormatError(path, f"scale needs lo < hi, got {scale!r}")
     return LabelMap(
-        corpus=raw.get("corpus", corpus),
+        corpus=raw.get("corpus", path.stem),
         codes={str(k): v for k, v in (raw.get("codes") or {}).items()},
         words={str(k): v for k, v in (raw.get("words") or {}).items()},
-        scale=(float(scale[0]), float(scale[1])) if scale else None,
+        scale=lo_hi,
         raw=raw,
     )
+
+
+@functools.cache
+def load_label_map(corpus: str) -> LabelMap:
+    """The shipped label map of a built-in corpus (``manifests/labelmaps/<corpus>.yaml``)."""
+    return read_label_map(manifests_dir() / "labelmaps" / f"{corpus}.yaml")

@@ -11,9 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from sercorpus.labels import LabelMap
+from sercorpus.labels import LabelMap, read_label_map
 from sercorpus.report import CorpusFormatError
 from sercorpus.schema import VOCABULARY
 
@@ -67,19 +65,12 @@ def split_words(cell: Any) -> list[str]:
 
 
 def read_label_map_file(path: Path) -> tuple[LabelMatcher, tuple[float, float] | None]:
-    """A YAML file in the ``manifests/labelmaps`` format (``words``/``codes`` maps, optional ``scale``)."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise CorpusFormatError(path, "label map not found") from None
-    except yaml.YAMLError as exc:
-        raise CorpusFormatError(path, f"invalid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise CorpusFormatError(path, "label map must be a YAML mapping with 'words' (and optional 'scale')")
-    mapping = {**(raw.get("codes") or {}), **(raw.get("words") or {})}
+    """A user's label map in the ``manifests/labelmaps`` format, as a case-insensitive matcher + scale."""
+    label_map = read_label_map(path)
+    mapping = {**label_map.codes, **label_map.words}
     if not mapping:
         raise CorpusFormatError(path, "label map holds no 'words' or 'codes'")
-    return LabelMatcher(mapping, str(path)), parse_scale(raw.get("scale"), str(path))
+    return LabelMatcher(mapping, str(path)), label_map.scale
 
 
 def parse_scale(value: Any, source: str) -> tuple[float, float] | None:
