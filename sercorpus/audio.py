@@ -139,10 +139,23 @@ def read_audio(
     return (data[:, 0].copy() if data.shape[1] == 1 else data), rate
 
 
+#: libsndfile's ``SFC_SET_ADD_PEAK_CHUNK`` (sndfile.h); soundfile does not name it
+_SFC_SET_ADD_PEAK_CHUNK = 0x1050
+
+
 def write_wav(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int, subtype: str = "PCM_16") -> None:
-    """Write a WAV atomically (temp file + rename): an interrupted writer never leaves a short file."""
+    """Write a WAV atomically (temp file + rename): an interrupted writer never leaves a short file.
+
+    Float WAVs are written without libsndfile's PEAK chunk: it carries a timestamp, which would make the
+    same seed give different bytes on every run.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    sf.write(str(tmp), samples, sample_rate, subtype=subtype, format="WAV")
+    data = np.asarray(samples)
+    channels = 1 if data.ndim == 1 else data.shape[1]
+    with sf.SoundFile(str(tmp), "w", sample_rate, channels, subtype=subtype, format="WAV") as handle:
+        if subtype in ("FLOAT", "DOUBLE"):
+            sf._snd.sf_command(handle._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)  # before any data
+        handle.write(data)
     os.replace(tmp, path)

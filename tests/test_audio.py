@@ -71,6 +71,17 @@ def test_missing_and_garbage_files(tmp_path):
         probe(junk)
 
 
+def test_float_wavs_are_byte_reproducible(tmp_path):
+    """libsndfile's PEAK chunk holds a timestamp; without it the same samples give the same bytes."""
+    x = np.random.default_rng(0).standard_normal((800, 2)).astype(np.float32) * 0.5
+    write_wav(tmp_path / "a.wav", x, 16000, subtype="FLOAT")
+    raw = (tmp_path / "a.wav").read_bytes()
+    assert b"PEAK" not in raw
+    back, rate = sf.read(tmp_path / "a.wav", dtype="float32")
+    assert rate == 16000 and np.array_equal(back, x)
+    assert probe(tmp_path / "a.wav").subtype == "FLOAT"
+
+
 def test_read_segment_and_channel(tmp_path):
     rate = 8000
     left = np.linspace(-0.5, 0.5, rate * 2, dtype=np.float32)
