@@ -93,6 +93,9 @@ class RangeOrChoice:
             return float(self.values[int(rng.integers(len(self.values)))])
         return float(rng.uniform(self.min, self.max))
 
+    def __repr__(self) -> str:
+        return repr(self.values) if self.values is not None else f"U({self.min:g}, {self.max:g})"
+
 
 # ----------------------------------------------------------------------------------------------- ops
 class Op:
@@ -131,15 +134,17 @@ class Op:
             out.append(self.sample(rng, length, batch.sample_rate) if applied else None)
         return out
 
+    def provenance(self, decided: Sequence[dict[str, Any] | None]) -> list[dict[str, Any]]:
+        """One provenance dict per example from :meth:`decide`'s answer."""
+        return [{"op": self.label, "applied": d is not None, **(d or {})} for d in decided]
+
     def forward(self, batch: Batch, seeds: Sequence[int], measure: bool = False,
                 ) -> tuple[Batch, list[dict[str, Any]]]:
         if len(seeds) != batch.size:
             raise ValueError(f"{self.label}: {batch.size} rows but {len(seeds)} seeds")
         decided = self.decide(seeds, batch)
         rows = [i for i, d in enumerate(decided) if d is not None]
-        prov: list[dict[str, Any]] = [
-            {"op": self.label, "applied": d is not None, **(d or {})} for d in decided
-        ]
+        prov = self.provenance(decided)
         if not rows:
             return batch, prov
         sub = batch.select(rows)
@@ -157,7 +162,7 @@ class Op:
 
         Without ``ids`` the row index is used, which makes the result depend on batch order.
         """
-        batch = entry_batch(x, lengths, sample_rate)
+        batch = entry_batch(x, lengths, sample_rate, ids)
         ids = [str(i) for i in range(batch.size)] if ids is None else list(ids)
         from sercorpus.augment.compose import forward_blocked
 

@@ -27,15 +27,12 @@ __all__ = [
     "Batch",
     "entry_batch",
     "valid_mask",
-    "zero_padding",
     "masked_power",
-    "masked_rms",
     "active_mask",
     "wrap_index",
     "zero_tail_",
     "uses_host_paths",
     "row_power",
-    "reference_mask",
     "mix_at_snr",
     "example_seeds",
     "derive_seed",
@@ -86,10 +83,6 @@ class Batch:
     @property
     def size(self) -> int:
         return self.x.shape[0]
-
-    @property
-    def mask(self) -> torch.Tensor:
-        return valid_mask(self.lengths, self.x.shape[-1])
 
     def select(self, rows: Sequence[int]) -> Batch:
         """Rows ``rows`` as a new batch, trimmed to their own longest length."""
@@ -146,13 +139,6 @@ def valid_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
     return torch.arange(T, device=lengths.device)[None, :] < lengths[:, None]
 
 
-def zero_padding(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """``x`` with every sample at or beyond its length set to exactly 0 (broadcast over middle axes)."""
-    mask = valid_mask(lengths, x.shape[-1])
-    mask = mask.view(mask.shape[0], *([1] * (x.dim() - 2)), mask.shape[1])
-    return x * mask
-
-
 def uses_host_paths(device: torch.device | str) -> bool:
     """Whether per-row slicing and numpy hashing are the fast way on this device (the CPU); elsewhere ops
     use one vectorised kernel per step. Tests monkeypatch this to run the device paths on the CPU."""
@@ -205,11 +191,6 @@ def wrap_index(offset: torch.Tensor, period: torch.Tensor, T: int, max_period: i
     return pos.to(torch.int64)
 
 
-def masked_rms(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """RMS over valid samples only (never over padding)."""
-    return masked_power(x, valid_mask(lengths, x.shape[-1])).sqrt()
-
-
 def active_mask(x: torch.Tensor, lengths: torch.Tensor, sample_rate: int, gate_db: float = -30.0,
                 frame_s: float = 0.02) -> torch.Tensor:
     """(B, T) bool: valid samples inside 20 ms frames whose power is within ``gate_db`` of the loudest frame.
@@ -231,28 +212,22 @@ def active_mask(x: torch.Tensor, lengths: torch.Tensor, sample_rate: int, gate_d
     return torch.where(empty, valid, samples)
 
 
-def reference_mask(x: torch.Tensor, lengths: torch.Tensor, sample_rate: int, reference: str,
-                   gate_db: float = -30.0) -> torch.Tensor:
-    """Where SNR is measured: ``"whole"`` valid region, or ``"active"`` frames (see :func:`active_mask`)."""
-    if reference == "active":
-        return active_mask(x, lengths, sample_rate, gate_db)
-    return valid_mask(lengths, x.shape[-1])
-
-
 def mix_at_snr(x: torch.Tensor, noise: torch.Tensor, lengths: torch.Tensor, snr_db: torch.Tensor,
-               sample_rate: int, reference: str = "whole", gate_db: float = -30.0,
-               lens: Sequence[int] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """``x + g * noise`` with g chosen per row so the SNR on the reference region equals ``snr_db``.
+               sample_rate: int, reference: str = "whole", gate_db: float = -30.0, *, lens: Sequence[int],
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``x + g * noise`` with g chosen per row so the SNR on the reference region equals ``snr_db``: the
+    ``"whole"`` valid region, or its ``"active"`` frames (see :func:`active_mask`).
 
-    Both powers are measured on the same region of valid samples; the noise is zeroed in padding first,
-    so padding stays exactly 0. A silent row (zero power) gets no noise; a row whose noise is silent on the
-    region is left unchanged. Returns (mixed, achieved SNR in dB, +inf where nothing was added).
+    Both powers are measured on the same region of valid samples; the noise is zeroed in padding first (in
+    place; ``lens`` is the CPU mirror of ``lengths``), so padding stays exactly 0. A silent row (zero power)
+    gets no noise; a row whose noise is silent on the region is left unchanged. Returns (mixed, achieved SNR
+    in dB, +inf where nothing was added).
     """
-    noise = zero_tail_(noise, lens, lengths) if lens is not None else zero_padding(noise, lengths)
+    noise = zero_tail_(noise, lens, lengths)
     if reference == "whole":  # padding is zero in both, so plain sums over T are sums over valid samples
         p_sig, p_noise = row_power(x, lengths), row_power(noise, lengths)
     else:
-        region = reference_mask(x, lengths, sample_rate, reference, gate_db)
+        region = active_mask(x, lengths, sample_rate, gate_db)
         p_sig, p_noise = masked_power(x, region), masked_power(noise, region)
     target = 10.0 ** (-snr_db.to(x.dtype) / 10.0)
     gain = torch.where(p_noise > 0, torch.sqrt(p_sig * target / p_noise.clamp(min=1e-30)), torch.zeros_like(p_sig))

@@ -60,16 +60,15 @@ class Chain(Op):
             run = self._fusable_run(j)
             if len(run) > 1:
                 decided = [self.ops[k].decide(derive_seeds(sub_seeds, k), sub) for k in run]
-                for k, dec in zip(run, decided, strict=True):
-                    for r, d in zip(rows, dec, strict=True):
-                        prov[r]["ops"].append({"op": self.ops[k].label, "applied": d is not None, **(d or {})})
                 sub = self._apply_fused([self.ops[k] for k in run], decided, sub)
-                j += len(run)
-                continue
-            sub, op_prov = self.ops[j].forward(sub, derive_seeds(sub_seeds, j), measure)
-            for r, p in zip(rows, op_prov, strict=True):
-                prov[r]["ops"].append(p)
-            j += 1
+                run_prov = [self.ops[k].provenance(d) for k, d in zip(run, decided, strict=True)]
+            else:
+                sub, op_prov = self.ops[j].forward(sub, derive_seeds(sub_seeds, j), measure)
+                run_prov = [op_prov]
+            for op_prov in run_prov:
+                for r, p in zip(rows, op_prov, strict=True):
+                    prov[r]["ops"].append(p)
+            j += len(run)
         return batch.merge(rows, sub), prov
 
     @staticmethod
@@ -101,7 +100,7 @@ class Chain(Op):
         if not self.fuse_filters:
             return [j]
         run = [j]
-        if isinstance(self.ops[j], ConvolutionReverb) or isinstance(self.ops[j], SpectralFilter):
+        if isinstance(self.ops[j], (ConvolutionReverb, SpectralFilter)):
             while run[-1] + 1 < len(self.ops) and isinstance(self.ops[run[-1] + 1], SpectralFilter):
                 run.append(run[-1] + 1)
         return run
@@ -224,8 +223,6 @@ class Augmenter:
     def __call__(self, x: torch.Tensor, lengths: torch.Tensor | Sequence[int], ids: Sequence[str],
                  copy: int | Sequence[int] = 0, seed: int = 0, measure: bool = False,
                  sample_rate: int | None = None) -> AugmentOutput:
-        if not isinstance(lengths, torch.Tensor):
-            lengths = torch.tensor(list(lengths), dtype=torch.int64)
         batch = entry_batch(x, lengths, sample_rate or self.sample_rate, ids)
         copies = [copy] * batch.size if isinstance(copy, int) else list(copy)
         seeds = example_seeds(seed, list(ids), copies)

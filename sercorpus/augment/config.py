@@ -30,16 +30,20 @@ from sercorpus.augment import filters, levels, noise, reverb, specaugment, telep
 from sercorpus.augment.base import REGISTRY, Op
 from sercorpus.augment.compose import Augmenter, Chain, OneOf
 
-#: op parameter -> resource key that fills it when the config leaves it out
-RESOURCE_PARAMS: dict[str, dict[str, str]] = {
-    "background_noise": {"root": "noise_root"},
-    "rir_reverb": {"rir_dir": "rir_dir"},
+#: op -> (parameter, resource key that fills it, the op's other source parameters): the resource fills the
+#: parameter only when the config gives none of the op's sources
+RESOURCE_PARAMS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "background_noise": ("root", "noise_root", ("folder",)),
+    "rir_reverb": ("rir_dir", "rir_dir", ("paths",)),
 }
-_PATH_PARAMS = {"root", "folder", "rir_dir"}
+_PATH_PARAMS = {"root", "folder", "rir_dir", "paths"}
 _TOP_KEYS = {"sample_rate", "rate", "chain", "one_of", "weights", "p", "name", "description"}
 
 
 def _resolve_path(value: Any, base_dir: Path | None) -> Any:
+    """A relative path (or each of a list of them) against the config file's folder."""
+    if isinstance(value, list):
+        return [_resolve_path(v, base_dir) for v in value]
     if isinstance(value, str) and base_dir is not None and not Path(value).is_absolute():
         return str((base_dir / value).resolve())
     return value
@@ -77,24 +81,19 @@ def build_op(spec: Any, resources: Mapping[str, Any] | None = None, base_dir: Pa
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise ValueError(f"{where}: unknown parameter(s) {unknown} for op {name!r}; allowed: {allowed}")
-    for param, key in RESOURCE_PARAMS.get(name, {}).items():
-        if params.get(param) is None and resources.get(key) is not None and not _has_other_source(name, params):
+    if name in RESOURCE_PARAMS:
+        param, key, others = RESOURCE_PARAMS[name]
+        given = any(params.get(k) is not None for k in (param, *others))
+        if not given and resources.get(key) is not None:
             params[param] = str(resources[key])
     for key in _PATH_PARAMS & set(params):
         params[key] = _resolve_path(params[key], base_dir)
-    if name == "rir_reverb" and params.get("paths"):
-        params["paths"] = [_resolve_path(p, base_dir) for p in params["paths"]]
     try:
         return cls(**params)
     except TypeError as exc:
         raise ValueError(f"{where}: op {name!r}: {exc}") from None
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
-
-
-def _has_other_source(name: str, params: Mapping[str, Any]) -> bool:
-    return name == "background_noise" and params.get("folder") is not None or \
-        name == "rir_reverb" and params.get("paths") is not None
 
 
 def load_config(config: str | Path | Mapping[str, Any], resources: Mapping[str, Any] | None = None,

@@ -23,18 +23,9 @@ def demo_config(esc50_root: Path) -> dict[str, Any]:
     }
 
 
-def _ops(node: Any) -> list[dict[str, Any]]:
-    if isinstance(node, dict):
-        found = [node] if "op" in node and node.get("applied") and "ops" not in node else []
-        return found + [o for value in node.values() for o in _ops(value)]
-    if isinstance(node, list):
-        return [o for value in node for o in _ops(value)]
-    return []
-
-
 def stage_augment(ctx) -> list[str]:
     """Augment a few MSP-Podcast utterances toward IEMOCAP-like conditions (reverb, ESC-50 background, noise)."""
-    from sercorpus.augment.files import augment_files
+    from sercorpus.augment.files import augment_files, provenance_nodes
 
     manifest = ctx.manifests.get("msp-podcast") or next(
         (path for name, path in sorted(ctx.manifests.items()) if name != "esc50"), None)
@@ -48,7 +39,8 @@ def stage_augment(ctx) -> list[str]:
     for path in sorted(out.glob("*.json")):
         meta = json.loads(path.read_text(encoding="utf-8"))
         seconds += meta["input_seconds"]
-        for op in _ops(meta):
+        applied = (d for d in provenance_nodes(meta) if "op" in d and d.get("applied") and "ops" not in d)
+        for op in applied:  # leaf ops that ran (not chains)
             if op["op"] == "synthetic_reverb":
                 t60.append(op["t60_s"])
             elif op["op"] == "background_noise":

@@ -1,7 +1,8 @@
-"""Small DSP kernels in plain torch (any device): FFT sizes, Butterworth magnitude, windowed-sinc resampling.
+"""Small DSP kernels in plain torch (any device): FFT sizes, Butterworth magnitude, windowed-sinc resampling;
+plus the mel scale and the one-off numpy resampling used when decoding files and banks.
 
-Only torch is needed: torchaudio's I/O no longer works without TorchCodec and its effects module is gone,
-so the engine owns the few kernels it uses.
+Only torch is needed on the hot path: torchaudio's I/O no longer works without TorchCodec and its effects
+module is gone, so the engine owns the few kernels it uses.
 """
 
 from __future__ import annotations
@@ -10,7 +11,30 @@ import functools
 import math
 from fractions import Fraction
 
+import numpy as np
 import torch
+
+
+def hz_to_mel(f):
+    """HTK mel of ``f`` Hz (a number or a numpy array)."""
+    return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
+
+
+def mel_to_hz(m):
+    return 700.0 * (10.0 ** (np.asarray(m) / 2595.0) - 1.0)
+
+
+def mono_at_rate(y: np.ndarray, rate: int, sample_rate: int) -> np.ndarray:
+    """Decoded audio as 1-D at ``sample_rate``: a (frames, channels) array is mixed down (mean), then
+    resampled with scipy's polyphase filter when the rates differ (dtype as scipy returns it)."""
+    if y.ndim == 2:
+        y = y.mean(axis=1)
+    if rate == sample_rate:
+        return y
+    from scipy.signal import resample_poly
+
+    g = math.gcd(int(rate), int(sample_rate))
+    return resample_poly(y, int(sample_rate) // g, int(rate) // g)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -79,12 +103,17 @@ def butterworth_tail(cutoff_hz: float, order: int, sample_rate: int, decay_db: f
     return int(math.ceil(decay_db / 8.686 / damping * sample_rate)) + 64
 
 
+def sinc_width(orig: int, new: int, zero_crossings: int = 16, rolloff: float = 0.95) -> int:
+    """Input samples of context each side of an output sample of :func:`resample` (orig, new coprime)."""
+    return math.ceil(zero_crossings * orig / (min(orig, new) * rolloff))
+
+
 @functools.lru_cache(maxsize=64)
 def _sinc_kernels(orig: int, new: int, zero_crossings: int, rolloff: float, device_str: str,
                   ) -> tuple[torch.Tensor, int]:
     """Polyphase Hann-windowed sinc kernels (new, 1, taps) for an orig->new rational resampler."""
     base = min(orig, new) * rolloff
-    width = math.ceil(zero_crossings * orig / base)
+    width = sinc_width(orig, new, zero_crossings, rolloff)
     idx = torch.arange(-width, width + orig, dtype=torch.float64) / orig
     t = (-torch.arange(new, dtype=torch.float64) / new)[:, None] + idx[None, :]
     t = (t * base).clamp(-zero_crossings, zero_crossings)

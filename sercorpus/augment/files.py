@@ -9,9 +9,8 @@ when its JSON exists, so an interrupted run resumes where it stopped and never t
 from __future__ import annotations
 
 import json
-import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from sercorpus.audio import write_wav
 from sercorpus.augment.batch import pad_batch, unpad
 from sercorpus.augment.compose import Augmenter
 from sercorpus.augment.config import load_config
+from sercorpus.augment.dsp import mono_at_rate
 
 
 @dataclass(frozen=True)
@@ -71,19 +71,13 @@ def output_stem(utt_id: str, copy: int) -> str:
 
 
 def _load(item: InputItem, sample_rate: int) -> tuple[np.ndarray, int]:
-    from scipy.signal import resample_poly
-
+    """Samples at ``sample_rate`` (mixed down when no channel is given) and the file's own rate."""
     from sercorpus.audio import AudioError, read_audio
 
     y, rate = read_audio(item.path, item.offset, item.duration, item.channel)
     if not np.isfinite(y).all():
         raise AudioError(f"{item.path}: non-finite samples (NaN or inf) in the audio of {item.id}")
-    if y.ndim == 2:
-        y = y.mean(axis=1)  # no channel given: mix down
-    if rate != sample_rate:
-        g = math.gcd(rate, sample_rate)
-        y = resample_poly(y, sample_rate // g, rate // g).astype(np.float32)
-    return np.asarray(y, dtype=np.float32), rate
+    return np.asarray(mono_at_rate(y, rate, sample_rate), dtype=np.float32), rate
 
 
 def _write_json(path: Path, payload: Mapping[str, Any]) -> None:
@@ -94,14 +88,17 @@ def _write_json(path: Path, payload: Mapping[str, Any]) -> None:
         handle.write("\n")
 
 
-def _snrs(node: Any) -> list[float]:
-    """Every measured SNR in a provenance tree."""
+def provenance_nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every dict of a provenance tree (or of a JSON written beside an output), parents before children."""
     if isinstance(node, dict):
-        found = [float(node["achieved_snr_db"])] if "achieved_snr_db" in node else []
-        return found + [v for child in node.values() for v in _snrs(child)]
-    if isinstance(node, list):
-        return [v for child in node for v in _snrs(child)]
-    return []
+        yield node
+        children: Iterable[Any] = node.values()
+    elif isinstance(node, list):
+        children = node
+    else:
+        return
+    for child in children:
+        yield from provenance_nodes(child)
 
 
 def augment_files(
@@ -179,7 +176,8 @@ def augment_files(
             summary.written += 1
             summary.seconds_in += len(cache[item][0]) / sr
             summary.seconds_out += len(y) / sr
-            summary.achieved_snr_db += _snrs(prov)
+            summary.achieved_snr_db += [float(d["achieved_snr_db"]) for d in provenance_nodes(prov)
+                                        if "achieved_snr_db" in d]  # every measured SNR
         for item, _, _ in chunk:  # drop decoded audio no later batch needs
             if last_use[item] < start + batch_size:
                 cache.pop(item, None)

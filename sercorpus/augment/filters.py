@@ -10,22 +10,14 @@ cues live in magnitude and timing, not in the filter's group delay.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from sercorpus.augment.base import Op, check_choice, check_int, check_order, check_range, register, tensor_of
 from sercorpus.augment.batch import Batch, ExampleRNG, zero_tail_
-from sercorpus.augment.dsp import butterworth_magnitude, butterworth_tail, next_fast_len
-
-
-def _hz_to_mel(f: float) -> float:
-    return 2595.0 * np.log10(1.0 + f / 700.0)
-
-
-def _mel_to_hz(m: float) -> float:
-    return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+from sercorpus.augment.dsp import butterworth_magnitude, butterworth_tail, hz_to_mel, mel_to_hz, next_fast_len
 
 
 class SpectralFilter(Op):
@@ -79,13 +71,19 @@ def apply_filters(batch: Batch, stages: list[tuple[SpectralFilter, list[dict[str
 
 
 class _Butterworth(SpectralFilter):
-    kind = ""
+    """Butterworth ``name`` filter ("highpass" or "lowpass", also its scipy btype), cutoff per example drawn
+    on ``scale`` from [min_cutoff_hz, max_cutoff_hz]; a cutoff left out takes the class's ``cutoffs``."""
 
-    def __init__(self, min_cutoff_hz: float, max_cutoff_hz: float, order: int = 9, scale: str = "mel",
-                 p: float = 1.0) -> None:
+    cutoffs: ClassVar[tuple[float, float]]
+
+    def __init__(self, min_cutoff_hz: float | None = None, max_cutoff_hz: float | None = None, order: int = 9,
+                 scale: str = "mel", p: float = 1.0) -> None:
         super().__init__(p)
-        self.min_cutoff_hz = check_range(self.name, "min_cutoff_hz", min_cutoff_hz, 1.0, 96000.0)
-        self.max_cutoff_hz = check_range(self.name, "max_cutoff_hz", max_cutoff_hz, 1.0, 96000.0)
+        lo, hi = self.cutoffs
+        lo = lo if min_cutoff_hz is None else min_cutoff_hz
+        hi = hi if max_cutoff_hz is None else max_cutoff_hz
+        self.min_cutoff_hz = check_range(self.name, "min_cutoff_hz", lo, 1.0, 96000.0)
+        self.max_cutoff_hz = check_range(self.name, "max_cutoff_hz", hi, 1.0, 96000.0)
         check_order(self.name, "min_cutoff_hz", self.min_cutoff_hz, "max_cutoff_hz", self.max_cutoff_hz)
         self.order = check_int(self.name, "order", order, 1, 16)
         self.scale = check_choice(self.name, "scale", scale, ("linear", "log", "mel"))
@@ -99,12 +97,12 @@ class _Butterworth(SpectralFilter):
         elif self.scale == "log":
             fc = np.exp(rng.uniform(np.log(lo), np.log(hi)))
         else:
-            fc = _mel_to_hz(rng.uniform(_hz_to_mel(lo), _hz_to_mel(hi)))
+            fc = mel_to_hz(rng.uniform(hz_to_mel(lo), hz_to_mel(hi)))
         return {"cutoff_hz": float(fc), "order": self.order}
 
     def response(self, params, n_fft, sample_rate, device):
         cut = tensor_of(params, "cutoff_hz", device, torch.float64)
-        return butterworth_magnitude(n_fft, sample_rate, cut, self.order, self.kind)
+        return butterworth_magnitude(n_fft, sample_rate, cut, self.order, self.name)
 
     def guard(self, sample_rate: int) -> int:
         return butterworth_tail(min(self.min_cutoff_hz, sample_rate / 2.5), self.order, sample_rate)
@@ -112,23 +110,17 @@ class _Butterworth(SpectralFilter):
 
 @register
 class HighPass(_Butterworth):
-    """Butterworth high-pass, cutoff per example in [min_cutoff_hz, max_cutoff_hz] (default 9th order)."""
+    """Butterworth high-pass, cutoff per example in [min_cutoff_hz, max_cutoff_hz] (default 50-300 Hz, mel
+    scale, 9th order)."""
 
     name = "highpass"
-    kind = "highpass"
-
-    def __init__(self, min_cutoff_hz: float = 50.0, max_cutoff_hz: float = 300.0, order: int = 9,
-                 scale: str = "mel", p: float = 1.0) -> None:
-        super().__init__(min_cutoff_hz, max_cutoff_hz, order, scale, p)
+    cutoffs = (50.0, 300.0)
 
 
 @register
 class LowPass(_Butterworth):
-    """Butterworth low-pass, cutoff per example in [min_cutoff_hz, max_cutoff_hz] (default 9th order)."""
+    """Butterworth low-pass, cutoff per example in [min_cutoff_hz, max_cutoff_hz] (default 3000-7500 Hz, mel
+    scale, 9th order)."""
 
     name = "lowpass"
-    kind = "lowpass"
-
-    def __init__(self, min_cutoff_hz: float = 3000.0, max_cutoff_hz: float = 7500.0, order: int = 9,
-                 scale: str = "mel", p: float = 1.0) -> None:
-        super().__init__(min_cutoff_hz, max_cutoff_hz, order, scale, p)
+    cutoffs = (3000.0, 7500.0)

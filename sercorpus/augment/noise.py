@@ -34,7 +34,8 @@ from sercorpus.augment.base import (
     register,
     tensor_of,
 )
-from sercorpus.augment.batch import Batch, ExampleRNG, counter_bytes, mix_at_snr, wrap_index
+from sercorpus.augment.batch import Batch, ExampleRNG, counter_bytes, mix_at_snr, pad_batch, wrap_index
+from sercorpus.augment.dsp import mono_at_rate
 
 _REFERENCES = ("whole", "active")
 
@@ -99,7 +100,7 @@ class _SnrOp(Op):
     def _mix(self, batch: Batch, noise: torch.Tensor, params: list[dict[str, Any]], measure: bool):
         snr = tensor_of(params, "snr_db", batch.x.device)
         y, achieved = mix_at_snr(batch.x, noise, batch.lengths, snr, batch.sample_rate, self.reference,
-                                 self.gate_db, batch.lens)
+                                 self.gate_db, lens=batch.lens)
         out = Batch(y, batch.lengths, batch.sample_rate, batch.lens)  # noise was zeroed in padding
         return out, ({"achieved_snr_db": [round(float(v), 3) for v in achieved.tolist()]} if measure else None)
 
@@ -164,17 +165,9 @@ class NoiseBank:
     @classmethod
     def from_arrays(cls, clips: Sequence[np.ndarray], rates: Sequence[int], meta: Sequence[dict[str, Any]],
                     sample_rate: int, crossfade_s: float = 0.05, min_seconds: float = 0.1) -> NoiseBank:
-        from scipy.signal import resample_poly
-
         kept, kept_meta = [], []
         for clip, rate, info in zip(clips, rates, meta, strict=True):
-            y = np.asarray(clip, dtype=np.float64)
-            if y.ndim == 2:
-                y = y.mean(axis=1)
-            if rate != sample_rate:
-                g = math.gcd(int(rate), int(sample_rate))
-                y = resample_poly(y, sample_rate // g, int(rate) // g)
-            y = _trim_silence(y)
+            y = _trim_silence(mono_at_rate(np.asarray(clip, dtype=np.float64), rate, sample_rate))
             if len(y) < min_seconds * sample_rate:
                 continue
             kept.append(_make_loopable(y, int(crossfade_s * sample_rate)).astype(np.float32))
@@ -182,32 +175,27 @@ class NoiseBank:
         if not kept:
             raise ValueError("noise bank is empty: no clip has at least "
                              f"{min_seconds:g} s of non-silent audio")
-        lens = [len(c) for c in kept]
-        data = torch.zeros(len(kept), max(lens))
-        for i, c in enumerate(kept):
-            data[i, : len(c)] = torch.from_numpy(c)
-        return cls(data, lens, kept_meta, sample_rate)
+        data, _ = pad_batch(kept)
+        return cls(data, [len(c) for c in kept], kept_meta, sample_rate)
+
+    @classmethod
+    def from_files(cls, paths: Sequence[Path], meta: Sequence[dict[str, Any]], sample_rate: int) -> NoiseBank:
+        from sercorpus.audio import read_audio
+
+        decoded = [read_audio(path) for path in paths]
+        return cls.from_arrays([y for y, _ in decoded], [rate for _, rate in decoded], meta, sample_rate)
 
     @classmethod
     def from_folder(cls, folder: str | Path, sample_rate: int) -> NoiseBank:
-        from sercorpus.audio import read_audio
-
         files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in (".wav", ".flac"))
         if not files:
             raise FileNotFoundError(f"no .wav/.flac noise files under {folder}")
-        clips, rates, meta = [], [], []
-        for path in files:
-            y, rate = read_audio(path)
-            clips.append(y)
-            rates.append(rate)
-            meta.append({"clip": str(path.relative_to(folder))})
-        return cls.from_arrays(clips, rates, meta, sample_rate)
+        return cls.from_files(files, [{"clip": str(path.relative_to(folder))} for path in files], sample_rate)
 
     @classmethod
     def from_esc50(cls, root: str | Path, sample_rate: int, groups: Sequence[str] | None = None,
                    categories: Sequence[str] | None = None) -> NoiseBank:
         """ESC-50 clips (via the corpus loader) of the given major groups and/or categories (all if neither)."""
-        from sercorpus.audio import read_audio
         from sercorpus.corpora.esc50 import load_esc50
 
         records = list(load_esc50(root))
@@ -224,14 +212,9 @@ class NoiseBank:
                                  f"present: {sorted(present)}")
         if not chosen:
             raise ValueError(f"no ESC-50 clips under {root} match groups={groups} categories={categories}")
-        clips, rates, meta = [], [], []
-        for u in chosen:
-            y, rate = read_audio(Path(root) / u.audio_path)
-            clips.append(y)
-            rates.append(rate)
-            meta.append({"clip": Path(u.audio_path).name, "category": u.extra["category"],
-                         "group": u.extra["major_group_name"]})
-        return cls.from_arrays(clips, rates, meta, sample_rate)
+        meta = [{"clip": Path(u.audio_path).name, "category": u.extra["category"], "group": u.extra["major_group_name"]}
+                for u in chosen]
+        return cls.from_files([Path(root) / u.audio_path for u in chosen], meta, sample_rate)
 
 
 def _trim_silence(y: np.ndarray, threshold: float = 1e-4) -> np.ndarray:

@@ -27,8 +27,8 @@ from sercorpus.augment.base import (
     register,
     tensor_of,
 )
-from sercorpus.augment.batch import Batch, ExampleRNG, counter_normal, row_power, zero_tail_
-from sercorpus.augment.dsp import next_fast_len
+from sercorpus.augment.batch import Batch, ExampleRNG, counter_normal, pad_batch, row_power, zero_tail_
+from sercorpus.augment.dsp import mono_at_rate, next_fast_len
 
 _LEAD_S = 0.001  # keep 1 ms before the direct-path peak (band-limited onsets start a little early)
 
@@ -117,8 +117,6 @@ class RIRBank:
     @classmethod
     def from_files(cls, paths: Sequence[str | Path], sample_rate: int, channel: str | int = "first",
                    max_seconds: float | None = None) -> RIRBank:
-        from scipy.signal import resample_poly
-
         from sercorpus.audio import read_audio
 
         lead = int(round(_LEAD_S * sample_rate))
@@ -133,10 +131,7 @@ class RIRBank:
                     if index >= h.shape[1]:
                         raise ValueError(f"{path}: channel {index} requested, RIR has {h.shape[1]}")
                     h = h[:, index]
-            h = np.asarray(h, dtype=np.float64)
-            if rate != sample_rate:
-                g = math.gcd(int(rate), int(sample_rate))
-                h = resample_poly(h, sample_rate // g, int(rate) // g)
+            h = mono_at_rate(np.asarray(h, dtype=np.float64), rate, sample_rate)
             peak = int(np.argmax(np.abs(h)))
             start = peak - lead
             h = np.concatenate([np.zeros(max(0, -start)), h[max(0, start):]])
@@ -153,11 +148,8 @@ class RIRBank:
             names.append(Path(path).name)
         if not rirs:
             raise ValueError("no impulse responses given")
-        lens = [len(h) for h in rirs]
-        data = torch.zeros(len(rirs), max(lens))
-        for i, h in enumerate(rirs):
-            data[i, : len(h)] = torch.from_numpy(h)
-        return cls(data, lens, names, sample_rate, lead)
+        data, _ = pad_batch(rirs)
+        return cls(data, [len(h) for h in rirs], names, sample_rate, lead)
 
 
 _RIR_BANKS: dict[tuple[Any, ...], RIRBank] = {}
@@ -305,8 +297,5 @@ class PedalboardReverb(Op):
                             dry_level=prm["dry_level"], width=prm["width"], freeze_mode=0.0)
             signal = np.concatenate([row[:n], np.zeros(tail, np.float32)]) if tail else row[:n]
             outs.append(plugin(np.ascontiguousarray(signal, dtype=np.float32), sr, reset=True).reshape(-1))
-        new_lens = [len(o) for o in outs]
-        y = torch.zeros(len(outs), max(new_lens))
-        for i, o in enumerate(outs):
-            y[i, : len(o)] = torch.from_numpy(o)
-        return Batch.from_lens(y.to(batch.x.device), new_lens, sr), None
+        y, lengths = pad_batch(outs, batch.x.device)
+        return Batch(y, lengths, sr, [len(o) for o in outs]), None

@@ -16,6 +16,7 @@ import torch
 
 from sercorpus.augment.base import Op, check_choice, check_int, check_range, register
 from sercorpus.augment.batch import Batch, ExampleRNG, valid_mask
+from sercorpus.augment.dsp import hz_to_mel, mel_to_hz
 from sercorpus.augment.temporal import stft_frames
 
 
@@ -102,10 +103,7 @@ class SpecAugment(Op):
 def mel_filterbank(n_fft: int, sample_rate: int, n_mels: int, f_min: float, f_max: float, device_str: str,
                    ) -> torch.Tensor:
     """(n_fft//2+1, n_mels) triangular HTK-mel filters."""
-    def mel(f):
-        return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
-
-    edges = 700.0 * (10.0 ** (np.linspace(mel(f_min), mel(f_max), n_mels + 2) / 2595.0) - 1.0)
+    edges = mel_to_hz(np.linspace(hz_to_mel(f_min), hz_to_mel(f_max), n_mels + 2))
     freqs = np.arange(n_fft // 2 + 1) * sample_rate / n_fft
     lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
     up = (freqs[None, :] - lo) / (mid - lo)
@@ -134,10 +132,6 @@ class LogMel:
         feats = torch.log(torch.matmul(power, fb).clamp(min=self.floor)).transpose(1, 2)
         frame_lengths = lengths // self.hop + 1
         return feats * valid_mask(frame_lengths, frames)[:, None, :], frame_lengths
-
-    def batch(self, batch: Batch) -> Batch:
-        feats, frame_lengths = self(batch.x, batch.lengths)
-        return Batch(feats, frame_lengths, batch.sample_rate, [n // self.hop + 1 for n in batch.lens])
 
 
 __all__ = ["SpecAugment", "LogMel", "mel_filterbank"]

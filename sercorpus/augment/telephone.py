@@ -83,15 +83,13 @@ class Telephone(Op):
 
     def apply(self, batch: Batch, params: list[dict[str, Any]], measure: bool = False):
         x, sr, device = batch.x, batch.sample_rate, batch.x.device
-        B, T = x.shape
-        # 1. channel band at the input rate (one FFT pair for the batch)
+        T = x.shape[-1]
+        # 1. channel band at the input rate (one FFT pair for the batch; one gain row, the same for every row)
         n = next_fast_len(T + butterworth_tail(max(self.low_hz, 50.0), self.order, sr))
-        gain = torch.ones((B, n // 2 + 1), device=device)
+        gain = butterworth_magnitude(n, sr, torch.tensor([self.high_hz], device=device), self.order, "lowpass")
         if self.low_hz > 0:
-            gain = gain * butterworth_magnitude(n, sr, torch.full((B,), self.low_hz, device=device), self.order,
+            gain = gain * butterworth_magnitude(n, sr, torch.tensor([self.low_hz], device=device), self.order,
                                                 "highpass")
-        gain = gain * butterworth_magnitude(n, sr, torch.full((B,), self.high_hz, device=device), self.order,
-                                            "lowpass")
         band = zero_tail_(torch.fft.irfft(torch.fft.rfft(x, n=n) * gain, n=n)[:, :T].contiguous(), batch.lens,
                           batch.lengths)
         # 2. to 8 kHz, codec, packet loss
@@ -111,9 +109,7 @@ class Telephone(Op):
             loss = torch.tensor([p["packet_loss"] for p in params], dtype=torch.float32).to(device)
             keep = (u >= loss[:, None]).repeat_interleave(packet, dim=1)[:, : narrow.shape[-1]]
             narrow = narrow * keep
-        narrow = zero_tail_(narrow, lens8)
-        # 3. back to the input rate
+        # 3. back to the input rate (the codecs and the loss mask kept the padding at 0; the round trip gives
+        # ceil(ceil(T * 8k/sr) * sr/8k) >= T samples)
         y = resample(narrow, rate, sr)[:, :T]
-        if y.shape[-1] < T:
-            y = torch.nn.functional.pad(y, (0, T - y.shape[-1]))
         return Batch(zero_tail_(y.contiguous(), batch.lens, batch.lengths), batch.lengths, sr, batch.lens), None

@@ -9,7 +9,6 @@ reflecting, so an example's output does not depend on how much padding its batch
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ import torch
 
 from sercorpus.augment.base import Op, check_choice, check_int, check_order, check_range, register
 from sercorpus.augment.batch import Batch, ExampleRNG, wrap_index, zero_tail_
-from sercorpus.augment.dsp import rational, resample
+from sercorpus.augment.dsp import rational, resample, sinc_width
 
 
 @register
@@ -204,6 +203,10 @@ class SegmentSpeedup(Op):
         if self.factor == 1.0:
             raise ValueError(f"{self.name}: factor=1.0 does nothing; use a value in [0.5, 2.0] other than 1")
         self.up, self.down = rational(self.factor, 32)
+        # context gathered on each side of a segment: the resampler's reach, rounded up to a multiple of
+        # `up` so the output grid stays aligned with the input
+        width = sinc_width(self.up, self.down, self._ZERO_CROSSINGS)
+        self._margin = self.up * -(-width // self.up)
 
     def sample(self, rng: ExampleRNG, length: int, sample_rate: int) -> dict[str, Any]:
         frac = float(rng.uniform(self.min_fraction, self.max_fraction))
@@ -215,9 +218,7 @@ class SegmentSpeedup(Op):
     def apply(self, batch: Batch, params: list[dict[str, Any]], measure: bool = False):
         x, sr, device = batch.x, batch.sample_rate, batch.x.device
         B, T = x.shape
-        up, down = self.up, self.down  # resample from `up` to `down` samples: shorter by up/down
-        width = math.ceil(self._ZERO_CROSSINGS * up / (min(up, down) * 0.95))
-        margin = up * -(-width // up)  # context on each side, a multiple of `up` so the grid aligns
+        up, down, margin = self.up, self.down, self._margin  # resample from `up` to `down` samples
         starts = np.array([p["start"] for p in params], dtype=np.int64)
         segs = np.array([p["segment"] for p in params], dtype=np.int64)
         new_segs = -(-segs * down // up)
