@@ -106,15 +106,17 @@ def load_crema_d(
     if modality not in query_types:
         raise ValueError(f"modality must be one of {sorted(query_types)}, got {modality!r}")
     tables = _read_tables(root, int(query_types[modality]), report)
-    used: set[str] = set()
+    claimed: set[str | None] = set()  # AudioWAV files some listed name resolves to, used or skipped
     for name in _candidates(tables):
-        utt = _to_utterance(root, name, tables, labels, modality, used, report)
+        wav = _wav_for(name, tables, labels)
+        claimed.add(wav)
+        utt = _to_utterance(root, name, wav, tables, labels, modality, report)
         if utt is not None:
             yield utt
-    for filename in sorted(tables.wavs.values()):
-        if filename not in used:
-            report.note("unlisted-audio", root / "AudioWAV" / filename,
-                        "audio file named by neither SentenceFilenames.csv nor tabulatedVotes.csv; not read")
+    claimed.update(_wav_for(name, tables, labels) for name in tables.broken)
+    for filename in sorted(set(tables.wavs.values()) - claimed):
+        report.note("unlisted-audio", root / "AudioWAV" / filename,
+                    "audio file named by neither SentenceFilenames.csv nor tabulatedVotes.csv; not read")
 
 
 # ------------------------------------------------------------------------------------------ tables
@@ -275,12 +277,11 @@ def _candidates(tables: _Tables) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------- records
-def _to_utterance(root: Path, name: str, tables: _Tables, labels: LabelMap, modality: str, used: set[str],
+def _to_utterance(root: Path, name: str, wav: str | None, tables: _Tables, labels: LabelMap, modality: str,
                   report: PrepareReport) -> Utterance | None:
     utt_id = qualified(CORPUS, name)
     row = tables.votes.get(name)
     source, line = (tables.votes_path, row.line) if row else (tables.sentences_path, tables.listed[name][1])
-    wav = _wav_for(name, tables, labels)
     if wav is None and name in labels.raw.get("known_missing", []):
         report.note("known-missing-audio", root / "AudioWAV" / f"{name}.wav",
                     "clip has no audio in the CREMA-D release (README); not a candidate", record=utt_id)
@@ -303,8 +304,6 @@ def _to_utterance(root: Path, name: str, tables: _Tables, labels: LabelMap, moda
         return None
     rel = f"AudioWAV/{wav or name + '.wav'}"
     info = _probe(root, rel, report, utt_id, tables.votes_path, row.line)
-    if wav is not None:
-        used.add(wav)
     if info is None:
         return None
     if wav is not None and Path(wav).stem != name:

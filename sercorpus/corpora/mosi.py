@@ -34,7 +34,7 @@ import yaml
 from sercorpus.corpora.common import check_audio, read_text_lines
 from sercorpus.labels import load_label_map, manifests_dir
 from sercorpus.report import CorpusFormatError, PrepareReport
-from sercorpus.schema import Utterance, qualified
+from sercorpus.schema import GENDERS, Utterance, qualified
 
 CORPUS = "mosi"
 SAMPLE_RATE = 16000
@@ -144,7 +144,7 @@ def read_genders(path: Path, report: PrepareReport) -> dict[str, str | None]:
             continue
         vid = Path(values[0].strip()).stem
         gender = values[g].strip().lower() if len(values) > g else ""
-        if gender not in ("female", "male"):
+        if gender not in GENDERS:
             report.note("unknown-gender", path, f"gender {gender!r} for {vid} kept as null", reader.line_num)
             gender = None
         out[vid] = gender

@@ -35,14 +35,13 @@ from typing import Any
 from sercorpus.corpora.common import check_audio, read_text_lines
 from sercorpus.labels import LabelMap, MultiLabelPolicy, add_rater_votes, load_label_map, soft_from_votes
 from sercorpus.report import CorpusFormatError, PrepareReport
-from sercorpus.schema import Annotation, Utterance, qualified
+from sercorpus.schema import GENDERS, Annotation, Utterance, qualified
 
 CORPUS = "msp-podcast"
 SAMPLE_RATE = 16000
 CONSENSUS_COLUMNS = ("FileName", "EmoClass", "EmoAct", "EmoVal", "EmoDom", "SpkrID", "Gender", "Split_Set")
 SPLITS = {"train": "train", "validation": "dev", "development": "dev", "dev": "dev",
           "test1": "test1", "test2": "test2", "test3": "test3", "test": "test"}
-GENDERS = {"female": "female", "male": "male"}
 UNKNOWN = "unknown"
 _LABEL_DIR = re.compile(r"^labels?$", re.IGNORECASE)
 _CONSENSUS = re.compile(r"^labels_con[sc]ensus\.(csv|json)$", re.IGNORECASE)
@@ -462,7 +461,7 @@ class _Context:
             report.skip("malformed-line", path, f"{name}: {exc}", row.line, utt_id)
             return None
         split = self._split(row, name, utt_id)
-        return self._build(name, utt_id, row.line, label=label, code=row.code, dims=dims, split=split,
+        return self._build(name, utt_id, path, row.line, label=label, code=row.code, dims=dims, split=split,
                            speaker=row.speaker, gender=row.gender, native_split=row.split)
 
     def _split(self, row: ConsensusRow, name: str, utt_id: str) -> str | None:
@@ -478,16 +477,18 @@ class _Context:
                              f"{listed[0]!r}, consensus says {native!r}; the consensus wins", listed[1], utt_id)
         return split
 
-    def _build(self, name: str, utt_id: str, line: int | None, *, label: str | None, code: str | None,
-               dims: tuple[float | None, ...], split: str | None, speaker: str, gender: str,
+    def _build(self, name: str, utt_id: str, source: Path | None, line: int | None, *, label: str | None,
+               code: str | None, dims: tuple[float | None, ...], split: str | None, speaker: str, gender: str,
                native_split: str) -> Utterance | None:
+        """``source``:``line`` is where the file is listed (the consensus file, or Partitions.txt if withheld)."""
         rel = f"{self.layout.audio_dir}/{name if name.lower().endswith('.wav') else name + '.wav'}"
         ratings = self.detailed.pop(name, None) if self.detailed is not None else None
-        info = check_audio(self.root, rel, self.report, utt_id, SAMPLE_RATE, 1, self.layout.consensus, line)
+        info = check_audio(self.root, rel, self.report, utt_id, SAMPLE_RATE, 1, source, line)
         if info is None:
             return None
         annotations, votes = self._votes(ratings, name, utt_id, code)
         spk = None if not speaker or speaker.lower() == UNKNOWN else qualified(CORPUS, speaker)
+        gender = gender.lower()
         extra: dict[str, Any] = {"file_name": name, "split_set": native_split or None}
         if code is not None:
             extra["emo_class"] = code
@@ -495,7 +496,7 @@ class _Context:
             extra["labels_withheld"] = True
         return Utterance(
             id=utt_id, corpus=CORPUS, audio_path=rel, duration=info.duration, sample_rate=info.sample_rate,
-            num_channels=info.num_channels, speaker=spk, gender=GENDERS.get(gender.lower()), split=split,
+            num_channels=info.num_channels, speaker=spk, gender=gender if gender in GENDERS else None, split=split,
             group=spk, label=label, votes=votes, soft_label=soft_from_votes(votes), arousal=dims[0],
             valence=dims[1], dominance=dims[2], transcript=self._transcript(name), annotations=annotations,
             extra=extra,
@@ -526,8 +527,8 @@ class _Context:
             self.seen[name] = line
             self.report.read += 1
             self.withheld_count += 1
-            utt = self._build(name, qualified(CORPUS, _stem(name)), line, label=None, code=None,
-                              dims=(None, None, None), split=split_name(native) or native.lower(),
+            utt = self._build(name, qualified(CORPUS, _stem(name)), self.layout.partitions, line, label=None,
+                              code=None, dims=(None, None, None), split=split_name(native) or native.lower(),
                               speaker="", gender="", native_split=native)
             if utt is not None:
                 yield utt

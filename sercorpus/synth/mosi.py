@@ -138,26 +138,20 @@ def _write_transcripts(root: Path, seed: int, segs: list[Seg]) -> None:
         _write_text(root / "Raw" / "Transcript" / "Segmented" / f"{vid}.annotprocessed", "\n".join(lines) + "\n")
 
 
-def write_csd(path: Path, segs: list[Seg], aligned: bool = True) -> None:
-    """SDK layout: ``<root name>/data/<key>/{features, intervals}`` + ``metadata`` (JSON in vlen strings).
-
-    ``aligned=True`` writes one entry per segment keyed ``<vid>[<k-1>]`` (0-based); ``False`` one entry per
-    video with a row per segment, as the downloaded file is.
-    """
+def write_csd(path: Path, segs: list[Seg]) -> None:
+    """SDK layout after alignment: ``<root name>/data/<vid>[<k-1>]/{features, intervals}`` (0-based keys, one
+    segment each) + ``metadata`` (JSON in vlen strings)."""
     import h5py
 
-    entries: dict[str, list[Seg]] = {}
-    for seg in segs:
-        entries.setdefault(f"{seg.vid}[{seg.k - 1}]" if aligned else seg.vid, []).append(seg)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    entries = {f"{seg.vid}[{seg.k - 1}]": seg for seg in segs}
     with atomic_output(path, "w+b") as handle, h5py.File(handle, "w", libver="earliest") as h5:
         top = h5.create_group(ROOT_NAME)
         data = top.create_group("data")
         for key in sorted(entries):
             group = data.create_group(key)
-            rows = entries[key]
-            group.create_dataset("features", data=np.array([[s.sentiment] for s in rows], dtype=np.float64))
-            group.create_dataset("intervals", data=np.array([[s.start, s.end] for s in rows], dtype=np.float64))
+            seg = entries[key]
+            group.create_dataset("features", data=np.array([[seg.sentiment]], dtype=np.float64))
+            group.create_dataset("intervals", data=np.array([[seg.start, seg.end]], dtype=np.float64))
         meta = top.create_group("metadata")
         for name, value in METADATA.items():
             dataset = meta.create_dataset(name, (1,), dtype=h5py.string_dtype())
