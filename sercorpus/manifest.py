@@ -170,6 +170,12 @@ def atomic_output(path: Path, mode: str = "wb") -> Iterator[Any]:
         raise
 
 
+def write_text(path: str | os.PathLike[str], text: str, crlf: bool = False) -> None:
+    """Write UTF-8 text atomically; ``crlf`` turns every line end into CRLF (as some corpora ship them)."""
+    with atomic_output(Path(path)) as handle:
+        handle.write((text.replace("\n", "\r\n") if crlf else text).encode("utf-8"))
+
+
 def write_manifest(
     path: str | os.PathLike[str],
     records: Iterable[Utterance],

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from sercorpus.audio import write_wav
-from sercorpus.manifest import atomic_output
+from sercorpus.manifest import write_text
 from sercorpus.seeding import rng_for, stable_seed
 from sercorpus.synth.voice import make_speaker, synth_utterance
 
@@ -205,11 +205,6 @@ def table_rows(plan: CallPlan) -> list[dict[str, str]]:
     return rows
 
 
-def _write_text(path: Path, text: str) -> None:
-    with atomic_output(path, "w") as handle:
-        handle.write(text)
-
-
 def write_calls(out: str | Path, seed: int = 0) -> Path:
     """Write the miniature corpus under ``out`` and return its root."""
     root = Path(out)
@@ -220,12 +215,12 @@ def write_calls(out: str | Path, seed: int = 0) -> Path:
         write_wav(root / plan.audio, render(plan, seed), SAMPLE_RATE)
         turns = list(plan.turns)
         if plan.timing == "subtitles":
-            _write_text(root / "timings" / f"{plan.stem}.agent.srt", srt_text([t for t in turns if t.role == "agent"]))
-            _write_text(root / "timings" / f"{plan.stem}.customer.vtt",
+            write_text(root / "timings" / f"{plan.stem}.agent.srt", srt_text([t for t in turns if t.role == "agent"]))
+            write_text(root / "timings" / f"{plan.stem}.customer.vtt",
                         vtt_text([t for t in turns if t.role == "customer"]))
         elif plan.timing == "aeneas":
-            _write_text(root / "timings" / f"{plan.stem}.json", aeneas_text(turns))
+            write_text(root / "timings" / f"{plan.stem}.json", aeneas_text(turns))
         writer.writerows(table_rows(plan))
-    _write_text(root / "segments.csv", buffer.getvalue())
-    _write_text(root / ".sercorpus-key", f"demo-key-{stable_seed(seed, 'calls', 'key'):016x}\n")
+    write_text(root / "segments.csv", buffer.getvalue())
+    write_text(root / ".sercorpus-key", f"demo-key-{stable_seed(seed, 'calls', 'key'):016x}\n")
     return root

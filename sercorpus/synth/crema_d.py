@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from sercorpus.audio import write_wav
-from sercorpus.manifest import atomic_output
+from sercorpus.manifest import write_text
 from sercorpus.seeding import rng_for
 from sercorpus.synth.voice import make_speaker, synth_utterance
 
@@ -125,11 +125,11 @@ def write_crema_d(out: str | Path, seed: int = 0, lfs_pointers: bool = False) ->
     """Write the miniature repository under ``out`` and return its root."""
     root = Path(out)
     clips = plan_crema_d(seed)
-    _write_text(root / ".gitattributes", _GITATTRIBUTES)
-    _write_text(root / "SentenceFilenames.csv", _sentence_filenames(clips))
-    _write_text(root / "VideoDemographics.csv", _demographics())
-    _write_text(root / "processedResults" / "tabulatedVotes.csv", _tabulated_votes(clips))
-    _write_text(root / "processedResults" / "summaryTable.csv", _summary_table(clips))
+    write_text(root / ".gitattributes", _GITATTRIBUTES)
+    write_text(root / "SentenceFilenames.csv", _sentence_filenames(clips))
+    write_text(root / "VideoDemographics.csv", _demographics())
+    write_text(root / "processedResults" / "tabulatedVotes.csv", _tabulated_votes(clips))
+    write_text(root / "processedResults" / "summaryTable.csv", _summary_table(clips))
     for clip in clips:
         if clip.wav_stem is not None:
             _write_audio(root / "AudioWAV" / f"{clip.wav_stem}.wav", clip, seed, lfs_pointers)
@@ -197,10 +197,7 @@ def _write_audio(path: Path, clip: Clip, seed: int, lfs_pointers: bool) -> None:
               SAMPLE_RATE)
     if lfs_pointers:
         data = path.read_bytes()
-        _write_text(path, f"version https://git-lfs.github.com/spec/v1\noid sha256:{hashlib.sha256(data).hexdigest()}"
+        write_text(path, f"version https://git-lfs.github.com/spec/v1\noid sha256:{hashlib.sha256(data).hexdigest()}"
                           f"\nsize {len(data)}\n")
 
 
-def _write_text(path: Path, text: str) -> None:
-    with atomic_output(path, "w") as handle:
-        handle.write(text)

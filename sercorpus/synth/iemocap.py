@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from sercorpus.audio import write_wav
-from sercorpus.manifest import atomic_output
+from sercorpus.manifest import atomic_output, write_text
 from sercorpus.seeding import rng_for
 from sercorpus.synth.voice import make_speaker, synth_utterance
 
@@ -183,9 +183,9 @@ def write_iemocap(out: str | Path, seed: int = 0) -> Path:
         for dialog in dialogs:
             mine = [t for t in turns if t.dialog == dialog]
             evaluation = root / f"Session{session}" / "dialog" / "EmoEvaluation"
-            _write_text(evaluation / f"{dialog}.txt", _evaluation_text(mine))
+            write_text(evaluation / f"{dialog}.txt", _evaluation_text(mine))
             _write_rater_copies(evaluation, dialog, mine)
-            _write_text(root / f"Session{session}" / "dialog" / "transcriptions" / f"{dialog}.txt",
+            write_text(root / f"Session{session}" / "dialog" / "transcriptions" / f"{dialog}.txt",
                         _transcription_text(dialog, mine))
     for turn in turns:
         _write_audio(root, turn, seed)
@@ -226,9 +226,9 @@ def _write_rater_copies(evaluation: Path, dialog: str, turns: list[Turn]) -> Non
                 if r.vad is not None:
                     val, act, dom = r.vad
                     atr.append(f"{turn.utt} :act {act}; :val {val};" + ("" if dom is None else f" :dom {dom};"))
-        _write_text(evaluation / "Categorical" / f"{dialog}_e{k}_cat.txt", "\n".join(cat) + "\n")
+        write_text(evaluation / "Categorical" / f"{dialog}_e{k}_cat.txt", "\n".join(cat) + "\n")
         if atr:
-            _write_text(evaluation / "Attribute" / f"{dialog}_e{k}_atr.txt", "\n".join(atr) + "\n")
+            write_text(evaluation / "Attribute" / f"{dialog}_e{k}_atr.txt", "\n".join(atr) + "\n")
 
 
 def _transcription_text(dialog: str, turns: list[Turn]) -> str:
@@ -249,11 +249,6 @@ def _write_audio(root: Path, turn: Turn, seed: int) -> None:
     samples = synth_utterance(rng, turn.emotion, speaker, turn.num_samples / SAMPLE_RATE, SAMPLE_RATE, "room")
     path = root / f"Session{turn.session}" / "sentences" / "wav" / turn.dialog / f"{turn.utt}.wav"
     write_wav(path, samples, SAMPLE_RATE)
-
-
-def _write_text(path: Path, text: str) -> None:
-    with atomic_output(path, "w") as handle:
-        handle.write(text)
 
 
 def _write_bytes(path: Path, data: bytes) -> None:

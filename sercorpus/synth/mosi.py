@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from sercorpus.audio import write_wav
-from sercorpus.manifest import atomic_output
+from sercorpus.manifest import atomic_output, write_text
 from sercorpus.seeding import rng_for
 from sercorpus.synth.voice import make_speaker, synth_utterance
 
@@ -92,9 +92,9 @@ def write_mosi(out: str | Path, seed: int = 0) -> Path:
     genders = {vid: gender for vid, _, gender in VIDEOS}
     for seg in segs:
         _write_audio(root, seed, seg, genders[seg.vid])
-    _write_text(root / "Raw" / "Labels" / "OpinionLevelSentiment.csv", _label_csv(segs))
+    write_text(root / "Raw" / "Labels" / "OpinionLevelSentiment.csv", _label_csv(segs))
     _write_transcripts(root, seed, segs)
-    _write_text(root / "gender.csv", "file,gender\n" + "".join(
+    write_text(root / "gender.csv", "file,gender\n" + "".join(
         f"Audio/{vid}.wav,{gender}\n" for vid, _, gender in VIDEOS if vid != NO_GENDER))
     write_csd(root / CSD_NAME, segs)
     return root
@@ -109,11 +109,6 @@ def _write_audio(root: Path, seed: int, seg: Seg, gender: str) -> None:
     speaker = make_speaker(f"mosi-{seg.vid}", gender, seed)
     samples = synth_utterance(rng, emotion_for(seg.sentiment), speaker, seg.end - seg.start, SAMPLE_RATE, "room")
     write_wav(root / "Raw" / "Audio" / "WAV_16000" / "Segmented" / f"{seg.vid}_{seg.k}.wav", samples, SAMPLE_RATE)
-
-
-def _write_text(path: Path, text: str) -> None:
-    with atomic_output(path, "w") as handle:
-        handle.write(text)
 
 
 def _label_csv(segs: list[Seg]) -> str:
@@ -135,7 +130,7 @@ def _write_transcripts(root: Path, seed: int, segs: list[Seg]) -> None:
         text = " ".join(WORDS[int(i)] for i in rng.integers(0, len(WORDS), size=int(rng.integers(4, 10))))
         by_video.setdefault(seg.vid, []).append(f"{seg.k}_DELIM_{text}")
     for vid, lines in by_video.items():
-        _write_text(root / "Raw" / "Transcript" / "Segmented" / f"{vid}.annotprocessed", "\n".join(lines) + "\n")
+        write_text(root / "Raw" / "Transcript" / "Segmented" / f"{vid}.annotprocessed", "\n".join(lines) + "\n")
 
 
 def write_csd(path: Path, segs: list[Seg]) -> None:

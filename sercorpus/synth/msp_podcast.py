@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from sercorpus.audio import write_wav
-from sercorpus.manifest import atomic_output
+from sercorpus.manifest import write_text
 from sercorpus.seeding import rng_for
 from sercorpus.synth.voice import Speaker, make_speaker, synth_utterance
 
@@ -146,15 +146,15 @@ def write_msp_podcast(out: str | Path, seed: int = 0, version: str = "1.12", n: 
                                   SAMPLE_RATE, "podcast")
         write_wav(root / "Audios" / name, samples, SAMPLE_RATE)
     labels = root / spec.label_dir
-    _write_text(labels / f"{spec.consensus}.csv", _consensus_csv(rows), spec.crlf)
+    write_text(labels / f"{spec.consensus}.csv", _consensus_csv(rows), spec.crlf)
     if spec.consensus_json:
-        _write_text(labels / f"{spec.consensus}.json", _consensus_json(rows), False)
+        write_text(labels / f"{spec.consensus}.json", _consensus_json(rows), False)
     detailed = _detailed(rows, spec.detailed)
-    _write_text(labels / ("labels_detailed.json" if spec.detailed == "json" else "labels_detailed.csv"),
+    write_text(labels / ("labels_detailed.json" if spec.detailed == "json" else "labels_detailed.csv"),
                 detailed, False)
     if spec.partitions:
         lines = [f"{r.split}; {r.name}" for r in rows] + [f"Test3; {name}" for name in withheld]
-        _write_text(root / "Partitions.txt", "\n".join(lines) + "\n", spec.crlf)
+        write_text(root / "Partitions.txt", "\n".join(lines) + "\n", spec.crlf)
     _write_transcripts(root, seed, [r.name for r in rows] + withheld)
     return root
 
@@ -241,11 +241,6 @@ def _rating(rng: np.random.Generator, worker: str, primary: str, code: str) -> R
 
 
 # ------------------------------------------------------------------------------------------- writers
-def _write_text(path: Path, text: str, crlf: bool) -> None:
-    with atomic_output(path, "wb") as handle:
-        handle.write((text.replace("\n", "\r\n") if crlf else text).encode("utf-8"))
-
-
 def _speaker(seed: int, row: Row) -> Speaker:
     if row.speaker == "Unknown":
         gender = "female" if rng_for(seed, "msp-podcast", "gender", row.name).random() < 0.5 else "male"
@@ -327,7 +322,7 @@ def _write_transcripts(root: Path, seed: int, names: list[str]) -> None:
             continue
         rng = rng_for(seed, "msp-podcast", "transcript", name)
         text = SENTENCES[int(rng.integers(len(SENTENCES)))]
-        _write_text(root / "Transcripts" / (name[:-4] + ".txt"), text + "\n", False)
+        write_text(root / "Transcripts" / (name[:-4] + ".txt"), text + "\n", False)
 
 
 def expected_counts(n: int = DEFAULT_N) -> dict[tuple[str, str], int]:
