@@ -20,18 +20,21 @@ def check_audio(
     expected_channels: int | None = None,
     label_file: str | os.PathLike[str] | None = None,
     line: int | None = None,
+    lfs_hint: str | None = None,
 ) -> AudioInfo | None:
     """Probe one audio file; a problem becomes a counted skip (None), a git-LFS pointer stops the run.
 
     An LFS pointer means the whole corpus checkout lacks its audio, so skipping file by file would bury
-    the one fact the user needs; it is raised as a CorpusFormatError instead.
+    the one fact the user needs; it is raised as a CorpusFormatError instead (``lfs_hint`` adds the
+    corpus's own way out).
     """
     path = root / rel_path
     listed = f" (listed at {label_file}:{line})" if label_file is not None and line is not None else ""
     try:
         info = probe(path)
     except LfsPointerError as exc:
-        raise CorpusFormatError(path, str(exc).split(": ", 1)[1]) from None
+        detail = str(exc).split(": ", 1)[1]
+        raise CorpusFormatError(path, f"{detail} {lfs_hint}" if lfs_hint else detail) from None
     except AudioError as exc:
         reason = "missing-audio" if not path.exists() else "unreadable-audio"
         report.skip(reason, path, str(exc).split(": ", 1)[-1] + listed, record=record)

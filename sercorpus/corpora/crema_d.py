@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sercorpus.audio import AudioInfo, is_lfs_pointer
+from sercorpus.audio import AudioInfo
 from sercorpus.corpora.common import check_audio, read_text_lines
 from sercorpus.labels import LabelMap, load_label_map, plurality, soft_from_votes
 from sercorpus.report import CorpusFormatError, PrepareReport
@@ -338,21 +338,15 @@ def _parse_name(name: str, labels: LabelMap) -> tuple[str, str, str, str]:
     return actor, sentence, acted, level
 
 
+#: CREMA-D's way out when the checkout holds git-LFS pointers (added to the generic explanation)
+_LFS_HINT = ("The GitHub copy of CREMA-D stores AudioWAV/ with git-lfs, so a clone without git-lfs or a ZIP "
+             "download holds only pointers; alternatively fetch the audio from the mirror named in the CREMA-D "
+             "README, then prepare again.")
+
+
 def _probe(root: Path, rel: str, report: PrepareReport, utt_id: str, votes_path: Path, line: int) -> AudioInfo | None:
-    """check_audio, with the CREMA-D way out when the checkout holds git-LFS pointers."""
-    try:
-        return check_audio(root, rel, report, utt_id, SAMPLE_RATE, CHANNELS, label_file=votes_path, line=line)
-    except CorpusFormatError:
-        if not is_lfs_pointer(root / rel):
-            raise
-        size = (root / rel).stat().st_size
-        raise CorpusFormatError(
-            root / rel,
-            f"is a git-LFS pointer file ({size} bytes of text), not audio: the GitHub copy of CREMA-D stores "
-            "AudioWAV/ with git-lfs, and a clone without git-lfs or a ZIP download holds only these pointers. "
-            "Install git-lfs and run `git lfs pull` inside the CREMA-D clone (or fetch the audio from the "
-            "mirror named in the CREMA-D README), then prepare again.",
-        ) from None
+    return check_audio(root, rel, report, utt_id, SAMPLE_RATE, CHANNELS, label_file=votes_path, line=line,
+                       lfs_hint=_LFS_HINT)
 
 
 def _record(name: str, rel: str, info: AudioInfo, row: _VoteRow, tables: _Tables, labels: LabelMap,
