@@ -107,6 +107,15 @@ def _probe_wav(path: Path, handle, size: int) -> AudioInfo:
     raise AudioError(f"{path}: truncated WAV header (no data chunk)")
 
 
+AUDIO_SUFFIXES = (".wav", ".flac")
+
+
+def audio_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """Every .wav/.flac file under ``folder``, sorted; macOS ``._`` AppleDouble companions are not audio."""
+    return sorted(p for p in Path(folder).rglob("*")
+                  if p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith("._") and p.is_file())
+
+
 def read_audio(
     path: str | os.PathLike[str],
     offset: float = 0.0,

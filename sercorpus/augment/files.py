@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sercorpus.audio import write_wav
+from sercorpus.audio import audio_files, write_wav
 from sercorpus.augment.batch import pad_batch, unpad
 from sercorpus.augment.compose import Augmenter
 from sercorpus.augment.config import load_config
@@ -52,7 +52,7 @@ def list_inputs(source: str | Path) -> list[InputItem]:
     """A manifest (.parquet/.jsonl) or a folder of wav/flac files -> items with stable ids."""
     source = Path(source)
     if source.is_dir():
-        files = sorted(p for p in source.rglob("*") if p.suffix.lower() in (".wav", ".flac") and p.is_file())
+        files = audio_files(source)
         if not files:
             raise FileNotFoundError(f"no .wav/.flac files under {source}")
         return [InputItem(p.relative_to(source).with_suffix("").as_posix(), p) for p in files]

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from sercorpus.audio import audio_files
 from sercorpus.augment import batch as _batch
 from sercorpus.augment.base import (
     Op,
@@ -187,7 +188,7 @@ class NoiseBank:
 
     @classmethod
     def from_folder(cls, folder: str | Path, sample_rate: int) -> NoiseBank:
-        files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in (".wav", ".flac"))
+        files = audio_files(folder)
         if not files:
             raise FileNotFoundError(f"no .wav/.flac noise files under {folder}")
         return cls.from_files(files, [{"clip": str(path.relative_to(folder))} for path in files], sample_rate)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from sercorpus.audio import audio_files
 from sercorpus.augment.base import (
     Op,
     check_choice,
@@ -173,7 +174,7 @@ class RIRReverb(ConvolutionReverb):
         if rir_dir is not None:
             if not Path(rir_dir).is_dir():
                 raise FileNotFoundError(f"{self.name}: RIR folder not found: {rir_dir}")
-            paths = sorted(p for p in Path(rir_dir).rglob("*") if p.suffix.lower() in (".wav", ".flac"))
+            paths = audio_files(rir_dir)
             if not paths:
                 raise FileNotFoundError(f"{self.name}: no .wav/.flac impulse responses under {rir_dir}")
         self.paths = [str(p) for p in paths or []]
