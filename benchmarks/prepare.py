@@ -61,7 +61,7 @@ def generate(root: Path, n: int, workers: int) -> None:
 
 
 def time_prepare(root: Path, out: Path) -> tuple[float, int, dict]:
-    from sercorpus.prepare import prepare
+    from sercorpus.corpora.prepare import prepare
 
     start = time.perf_counter()
     records, report = prepare("msp-podcast", root, out)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from sercorpus.labels import soft_from_votes
-from sercorpus.manifest import write_manifest
-from sercorpus.schema import Annotation, Utterance
+from sercorpus.core.manifest import write_manifest
+from sercorpus.core.schema import Annotation, Utterance
+from sercorpus.core.votes import soft_from_votes
 
 
 def utt(

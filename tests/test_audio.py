@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from sercorpus.audio import AudioError, LfsPointerError, probe, read_audio, write_wav
+from sercorpus.core.audio import AudioError, LfsPointerError, probe, read_audio, write_wav
 
 
 @pytest.mark.parametrize(("rate", "channels", "subtype"), [(16000, 1, "PCM_16"), (8000, 2, "PCM_16"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from sercorpus.cli import app
-from sercorpus.manifest import write_manifest
-from sercorpus.schema import Utterance
+from sercorpus.core.manifest import write_manifest
+from sercorpus.core.schema import Utterance
 from sercorpus.synth.esc50 import write_esc50
 
 runner = CliRunner()

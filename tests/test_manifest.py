@@ -8,8 +8,8 @@ import datasets
 import pyarrow.parquet as pq
 import pytest
 
-from sercorpus.manifest import ManifestError, read_manifest, write_manifest
-from sercorpus.schema import Annotation, Utterance
+from sercorpus.core.manifest import ManifestError, read_manifest, write_manifest
+from sercorpus.core.schema import Annotation, Utterance
 
 
 def records() -> list[Utterance]:
@@ -124,7 +124,7 @@ def test_non_manifest_parquet_is_rejected(tmp_path):
 
 
 def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
-    import sercorpus.manifest as mod
+    import sercorpus.core.manifest as mod
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt

@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sercorpus.cli import app
-from sercorpus.manifest import read_manifest
-from sercorpus.prepare import prepare, report_path_for
-from sercorpus.privacy import (
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.manifest import read_manifest
+from sercorpus.core.privacy import (
     DEFAULT_KEY_ENV,
     KEY_FILE,
     PrivacyError,
@@ -23,7 +23,7 @@ from sercorpus.privacy import (
     read_redaction_list,
     resolve_key,
 )
-from sercorpus.report import CorpusFormatError
+from sercorpus.corpora.prepare import prepare, report_path_for
 from sercorpus.synth.calls import plan_calls, write_calls
 from sercorpus.synth.custom import write_custom_csv, write_custom_folder
 

@@ -6,17 +6,9 @@ import math
 
 import pytest
 
-from sercorpus.labels import (
-    MultiLabelPolicy,
-    OutOfView,
-    add_rater_votes,
-    get_view,
-    plurality,
-    project_utterance,
-    project_votes,
-    soft_from_votes,
-)
-from sercorpus.schema import Annotation, Utterance, validate_utterance
+from sercorpus.core.schema import Annotation, Utterance, validate_utterance
+from sercorpus.core.votes import MultiLabelPolicy, add_rater_votes, plurality, soft_from_votes
+from sercorpus.selection.views import OutOfView, get_view, project_utterance, project_votes
 
 
 def make(**changes) -> Utterance:

@@ -10,8 +10,8 @@ from factories import iemocap_like, population, utt, write
 from typer.testing import CliRunner
 
 from sercorpus.cli import app
-from sercorpus.manifest import read_manifest
-from sercorpus.splits import (
+from sercorpus.core.manifest import read_manifest
+from sercorpus.selection.splits import (
     LeakageError,
     check_leakage,
     fold_groups,

@@ -7,7 +7,7 @@ from factories import utt, write
 from typer.testing import CliRunner
 
 from sercorpus.cli import app
-from sercorpus.stats import compute_stats, stats_markdown, stats_png
+from sercorpus.selection.stats import compute_stats, stats_markdown, stats_png
 
 runner = CliRunner()
 

@@ -11,8 +11,8 @@ from factories import population, utt, write
 from typer.testing import CliRunner
 
 from sercorpus.cli import app
-from sercorpus.manifest import read_manifest
-from sercorpus.subsets import SubsetError, cell_counts, largest_remainder, select_cells, subset
+from sercorpus.core.manifest import read_manifest
+from sercorpus.selection.subsets import SubsetError, cell_counts, largest_remainder, select_cells, subset
 
 # The MSP* construction from the cross-corpus literature: IEMOCAP's 4-class train/test sizes.
 REF_SPEC = {

@@ -7,16 +7,12 @@ from factories import utt, write
 from typer.testing import CliRunner
 
 from sercorpus.cli import app
-from sercorpus.manifest import Manifest, read_manifest
-from sercorpus.schema import Annotation, validate_utterance
-from sercorpus.transforms import (
-    FilterSpec,
-    filter_records,
-    merge_manifests,
-    scramble,
-    swap_permutation,
-    with_step,
-)
+from sercorpus.core.manifest import Manifest, read_manifest
+from sercorpus.core.schema import Annotation, validate_utterance
+from sercorpus.selection.filters import FilterSpec, filter_records
+from sercorpus.selection.merge import merge_manifests
+from sercorpus.selection.scramble import scramble, swap_permutation
+from sercorpus.selection.steps import with_step
 
 runner = CliRunner()
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from sercorpus.seeding import stable_seed
+from sercorpus.core.seeding import stable_seed
 
 __all__ = [
     "Batch",

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from sercorpus.audio import audio_files, write_wav
 from sercorpus.augment.batch import pad_batch, unpad
 from sercorpus.augment.compose import Augmenter
 from sercorpus.augment.config import load_config
 from sercorpus.augment.dsp import mono_at_rate
+from sercorpus.core.audio import audio_files, write_wav
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def list_inputs(source: str | Path) -> list[InputItem]:
         return [InputItem(p.relative_to(source).with_suffix("").as_posix(), p) for p in files]
     if not source.exists():
         raise FileNotFoundError(f"input not found: {source}")
-    from sercorpus.manifest import read_manifest
+    from sercorpus.core.manifest import read_manifest
 
     manifest = read_manifest(source)
     return [InputItem(u.id, manifest.audio_file(u), u.offset, u.duration, u.channel) for u in manifest.records]
@@ -72,7 +72,7 @@ def output_stem(utt_id: str, copy: int) -> str:
 
 def _load(item: InputItem, sample_rate: int) -> tuple[np.ndarray, int]:
     """Samples at ``sample_rate`` (mixed down when no channel is given) and the file's own rate."""
-    from sercorpus.audio import AudioError, read_audio
+    from sercorpus.core.audio import AudioError, read_audio
 
     y, rate = read_audio(item.path, item.offset, item.duration, item.channel)
     if not np.isfinite(y).all():
@@ -81,7 +81,7 @@ def _load(item: InputItem, sample_rate: int) -> tuple[np.ndarray, int]:
 
 
 def _write_json(path: Path, payload: Mapping[str, Any]) -> None:
-    from sercorpus.manifest import atomic_output
+    from sercorpus.core.atomic import atomic_output
 
     with atomic_output(path, "w") as handle:
         json.dump(payload, handle, indent=1, sort_keys=True, default=str)

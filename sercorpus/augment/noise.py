@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from sercorpus.audio import audio_files
 from sercorpus.augment import batch as _batch
 from sercorpus.augment.base import (
     Op,
@@ -37,6 +36,7 @@ from sercorpus.augment.base import (
 )
 from sercorpus.augment.batch import Batch, ExampleRNG, counter_bytes, mix_at_snr, pad_batch, wrap_index
 from sercorpus.augment.dsp import mono_at_rate
+from sercorpus.core.audio import audio_files
 
 _REFERENCES = ("whole", "active")
 
@@ -181,7 +181,7 @@ class NoiseBank:
 
     @classmethod
     def from_files(cls, paths: Sequence[Path], meta: Sequence[dict[str, Any]], sample_rate: int) -> NoiseBank:
-        from sercorpus.audio import read_audio
+        from sercorpus.core.audio import read_audio
 
         decoded = [read_audio(path) for path in paths]
         return cls.from_arrays([y for y, _ in decoded], [rate for _, rate in decoded], meta, sample_rate)

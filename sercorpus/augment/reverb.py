@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from sercorpus.audio import audio_files
 from sercorpus.augment.base import (
     Op,
     check_choice,
@@ -30,6 +29,7 @@ from sercorpus.augment.base import (
 )
 from sercorpus.augment.batch import Batch, ExampleRNG, counter_normal, pad_batch, row_power, zero_tail_
 from sercorpus.augment.dsp import mono_at_rate, next_fast_len
+from sercorpus.core.audio import audio_files
 
 _LEAD_S = 0.001  # keep 1 ms before the direct-path peak (band-limited onsets start a little early)
 
@@ -118,7 +118,7 @@ class RIRBank:
     @classmethod
     def from_files(cls, paths: Sequence[str | Path], sample_rate: int, channel: str | int = "first",
                    max_seconds: float | None = None) -> RIRBank:
-        from sercorpus.audio import read_audio
+        from sercorpus.core.audio import read_audio
 
         lead = int(round(_LEAD_S * sample_rate))
         rirs, names = [], []

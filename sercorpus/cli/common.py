@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
-from sercorpus.audio import AudioError
-from sercorpus.manifest import ManifestError
-from sercorpus.report import CorpusFormatError
+from sercorpus.core.audio import AudioError
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.manifest import ManifestError
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True)

@@ -8,8 +8,8 @@ import typer
 
 from sercorpus.cli.common import console, parse_options, print_wide, user_errors
 from sercorpus.corpora import CORPORA, get_corpus
-from sercorpus.prepare import prepare, report_path_for
-from sercorpus.summary import overview_table, report_table
+from sercorpus.corpora.prepare import prepare, report_path_for
+from sercorpus.selection.summary import overview_table, report_table
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from sercorpus.cli.common import console, user_errors
-from sercorpus.demo import run_demo
+from sercorpus.demo.run import run_demo
 
 
 def register(app: typer.Typer) -> None:

@@ -18,11 +18,15 @@ from sercorpus.cli.common import (
     user_errors,
     warn,
 )
-from sercorpus.labels import OutOfView
-from sercorpus.manifest import atomic_output, read_manifest, write_manifest
-from sercorpus.stats import compute_stats, pool_files, stats_markdown, stats_png, stats_table
-from sercorpus.summary import overview_table
-from sercorpus.transforms import FilterSpec, filter_records, merge_manifests, scramble, with_step
+from sercorpus.core.atomic import atomic_output
+from sercorpus.core.manifest import read_manifest, write_manifest
+from sercorpus.selection.filters import FilterSpec, filter_records
+from sercorpus.selection.merge import merge_manifests
+from sercorpus.selection.scramble import scramble
+from sercorpus.selection.stats import compute_stats, pool_files, stats_markdown, stats_png, stats_table
+from sercorpus.selection.steps import with_step
+from sercorpus.selection.summary import overview_table
+from sercorpus.selection.views import OutOfView
 
 
 def register(app: typer.Typer) -> None:

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from sercorpus.cli.common import console, parse_roots, print_wide, user_errors
-from sercorpus.manifest import read_manifest
-from sercorpus.summary import overview_table
+from sercorpus.core.manifest import read_manifest
+from sercorpus.selection.summary import overview_table
 
 
 def register(app: typer.Typer) -> None:

@@ -19,12 +19,13 @@ from sercorpus.cli.common import (
     user_errors,
     warn,
 )
-from sercorpus.labels import OutOfView, get_view, project_utterance
-from sercorpus.manifest import FORMATS, read_manifest, write_manifest
-from sercorpus.splits import STRATEGIES, check_leakage, guard_leakage, make_splits, split_counts
-from sercorpus.stats import split_order
-from sercorpus.subsets import Targets, subset
-from sercorpus.transforms import FilterSpec, filter_records, split_key, with_step
+from sercorpus.core.manifest import FORMATS, read_manifest, write_manifest
+from sercorpus.selection.filters import FilterSpec, filter_records
+from sercorpus.selection.splits import STRATEGIES, check_leakage, guard_leakage, make_splits, split_counts
+from sercorpus.selection.stats import split_order
+from sercorpus.selection.steps import split_key, with_step
+from sercorpus.selection.subsets import Targets, subset
+from sercorpus.selection.views import OutOfView, get_view, project_utterance
 
 
 # ---------------------------------------------------------------------------------------------- parsing

@@ -22,20 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sercorpus import agreement as agree
-from sercorpus.audio import AudioInfo
-from sercorpus.corpora.common import RecordSkip, cell_number, cell_text, check_audio, read_text_lines
-from sercorpus.corpora.nativelabels import (
-    LabelMatcher,
-    normalise,
-    parse_scale,
-    read_label_map_file,
-    split_words,
-)
-from sercorpus.corpora.timings import Cue, read_timings, timing_format
-from sercorpus.labels import MultiLabelPolicy, add_rater_votes, load_label_map, plurality, soft_from_votes
-from sercorpus.labels import agreement as vote_share
-from sercorpus.privacy import (
+from sercorpus.core import agreement as agree
+from sercorpus.core.audio import AudioInfo
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.labelmap import load_label_map
+from sercorpus.core.privacy import (
     MIN_KEY_CHARS,
     Pseudonymiser,
     TranscriptPolicy,
@@ -44,8 +35,20 @@ from sercorpus.privacy import (
     searchable_ids,
     transcript_policy,
 )
-from sercorpus.report import CorpusFormatError, PrepareReport
-from sercorpus.schema import Annotation, Utterance, qualified
+from sercorpus.core.report import PrepareReport
+from sercorpus.core.schema import Annotation, Utterance, qualified
+from sercorpus.core.textfile import read_text_lines
+from sercorpus.core.votes import MultiLabelPolicy, add_rater_votes, plurality, soft_from_votes
+from sercorpus.core.votes import agreement as vote_share
+from sercorpus.corpora.common import RecordSkip, cell_number, cell_text, check_audio
+from sercorpus.corpora.nativelabels import (
+    LabelMatcher,
+    normalise,
+    parse_scale,
+    read_label_map_file,
+    split_words,
+)
+from sercorpus.corpora.timings import Cue, read_timings, timing_format
 
 CORPUS = "calls"
 TABLE_NAMES = ("segments.csv", "segments.tsv", "segments.jsonl")

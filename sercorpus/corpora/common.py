@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sercorpus.audio import AudioError, AudioInfo, LfsPointerError, probe
-from sercorpus.report import CorpusFormatError, PrepareReport
+from sercorpus.core.audio import AudioError, AudioInfo, LfsPointerError, probe
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.report import PrepareReport
 
 
 def check_audio(
@@ -50,17 +51,6 @@ def check_audio(
         report.skip(problem[0], path, problem[1] + listed, record=record)
         return None
     return info
-
-
-def read_text_lines(path: Path) -> list[str]:
-    """Lines without their end-of-line (LF or CRLF), decoded as UTF-8 (BOM tolerated), with a clear error."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise CorpusFormatError(path, "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise CorpusFormatError(path, f"not UTF-8 text (byte {exc.start}); is this a macOS '._' file?") from None
-    return text.splitlines()
 
 
 class RecordSkip(Exception):

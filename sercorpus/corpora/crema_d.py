@@ -32,11 +32,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sercorpus.audio import AudioInfo
-from sercorpus.corpora.common import check_audio, read_text_lines
-from sercorpus.labels import LabelMap, load_label_map, plurality, soft_from_votes
-from sercorpus.report import CorpusFormatError, PrepareReport
-from sercorpus.schema import Utterance, qualified
+from sercorpus.core.audio import AudioInfo
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.labelmap import LabelMap, load_label_map
+from sercorpus.core.report import PrepareReport
+from sercorpus.core.schema import Utterance, qualified
+from sercorpus.core.textfile import read_text_lines
+from sercorpus.core.votes import plurality, soft_from_votes
+from sercorpus.corpora.common import check_audio
 
 CORPUS = "crema-d"
 SAMPLE_RATE = 16000

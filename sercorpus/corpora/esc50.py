@@ -13,9 +13,11 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-from sercorpus.corpora.common import check_audio, read_text_lines
-from sercorpus.report import CorpusFormatError, PrepareReport
-from sercorpus.schema import Utterance, qualified
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.report import PrepareReport
+from sercorpus.core.schema import Utterance, qualified
+from sercorpus.core.textfile import read_text_lines
+from sercorpus.corpora.common import check_audio
 
 CORPUS = "esc50"
 SAMPLE_RATE = 44100

@@ -24,13 +24,15 @@ from typing import Any
 
 import yaml
 
-from sercorpus.audio import AudioInfo
-from sercorpus.corpora.common import RecordSkip, cell_number, cell_text, check_audio, read_text_lines
+from sercorpus.core.audio import AudioInfo
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.privacy import Pseudonymiser, TranscriptPolicy, resolve_key, transcript_policy
+from sercorpus.core.report import PrepareReport
+from sercorpus.core.schema import DIMENSIONS, VOCABULARY, Annotation, Utterance, qualified
+from sercorpus.core.textfile import read_text_lines
+from sercorpus.core.votes import MultiLabelPolicy, add_rater_votes, plurality, soft_from_votes
+from sercorpus.corpora.common import RecordSkip, cell_number, cell_text, check_audio
 from sercorpus.corpora.nativelabels import LabelMatcher, normalise, parse_scale, split_words
-from sercorpus.labels import MultiLabelPolicy, add_rater_votes, plurality, soft_from_votes
-from sercorpus.privacy import Pseudonymiser, TranscriptPolicy, resolve_key, transcript_policy
-from sercorpus.report import CorpusFormatError, PrepareReport
-from sercorpus.schema import DIMENSIONS, VOCABULARY, Annotation, Utterance, qualified
 
 SPEC_FILE = "sercorpus.yaml"
 SPEC_KEYS = ("name", "description", "table", "delimiter", "audio_dir", "columns", "files", "labels",

@@ -29,10 +29,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sercorpus.corpora.common import check_audio, read_text_lines
-from sercorpus.labels import LabelMap, MultiLabelPolicy, add_rater_votes, load_label_map, soft_from_votes
-from sercorpus.report import CorpusFormatError, PrepareReport
-from sercorpus.schema import Annotation, Utterance, qualified
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.labelmap import LabelMap, load_label_map
+from sercorpus.core.report import PrepareReport
+from sercorpus.core.schema import Annotation, Utterance, qualified
+from sercorpus.core.textfile import read_text_lines
+from sercorpus.core.votes import MultiLabelPolicy, add_rater_votes, soft_from_votes
+from sercorpus.corpora.common import check_audio
 
 CORPUS = "iemocap"
 SAMPLE_RATE = 16000

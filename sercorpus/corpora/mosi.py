@@ -31,10 +31,12 @@ from typing import Any
 
 import yaml
 
-from sercorpus.corpora.common import check_audio, read_text_lines
-from sercorpus.labels import load_label_map, manifests_dir
-from sercorpus.report import CorpusFormatError, PrepareReport
-from sercorpus.schema import GENDERS, Utterance, qualified
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.labelmap import load_label_map, manifests_dir
+from sercorpus.core.report import PrepareReport
+from sercorpus.core.schema import GENDERS, Utterance, qualified
+from sercorpus.core.textfile import read_text_lines
+from sercorpus.corpora.common import check_audio
 
 CORPUS = "mosi"
 SAMPLE_RATE = 16000

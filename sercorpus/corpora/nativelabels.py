@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sercorpus.labels import LabelMap, read_label_map
-from sercorpus.report import CorpusFormatError
-from sercorpus.schema import VOCABULARY
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.labelmap import LabelMap, read_label_map
+from sercorpus.core.schema import VOCABULARY
 
 
 def _key(word: str) -> str:

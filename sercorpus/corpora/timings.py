@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sercorpus.corpora.common import read_text_lines
-from sercorpus.report import CorpusFormatError
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.textfile import read_text_lines
 
 #: File extension -> format name (what ``extra['timing']`` records).
 FORMATS = {".json": "aeneas", ".srt": "srt", ".vtt": "vtt"}

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sercorpus.audio import write_wav
-from sercorpus.manifest import write_text
-from sercorpus.seeding import rng_for, stable_seed
+from sercorpus.core.atomic import write_text
+from sercorpus.core.audio import write_wav
+from sercorpus.core.seeding import rng_for, stable_seed
 from sercorpus.synth.voice import make_speaker, synth_utterance
 
 SAMPLE_RATE = 8000

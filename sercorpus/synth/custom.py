@@ -14,10 +14,10 @@ import csv
 import io
 from pathlib import Path
 
-from sercorpus.audio import write_wav
-from sercorpus.labels import manifests_dir
-from sercorpus.manifest import atomic_output
-from sercorpus.seeding import rng_for, stable_seed
+from sercorpus.core.atomic import atomic_output
+from sercorpus.core.audio import write_wav
+from sercorpus.core.labelmap import manifests_dir
+from sercorpus.core.seeding import rng_for, stable_seed
 from sercorpus.synth.voice import make_speaker, synth_utterance
 
 SAMPLE_RATE = 16000

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from sercorpus.audio import write_wav
-from sercorpus.manifest import atomic_output
-from sercorpus.seeding import rng_for
+from sercorpus.core.atomic import atomic_output
+from sercorpus.core.audio import write_wav
+from sercorpus.core.seeding import rng_for
 
 SAMPLE_RATE = 44100
 NUM_SAMPLES = 220_500

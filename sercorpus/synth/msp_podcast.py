@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sercorpus.audio import write_wav
-from sercorpus.manifest import write_text
-from sercorpus.seeding import rng_for
+from sercorpus.core.atomic import write_text
+from sercorpus.core.audio import write_wav
+from sercorpus.core.seeding import rng_for
 from sercorpus.synth.voice import Speaker, make_speaker, synth_utterance
 
 SAMPLE_RATE = 16000

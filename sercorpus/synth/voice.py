@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
-from sercorpus.seeding import rng_for
+from sercorpus.core.seeding import rng_for
 
 
 @dataclass(frozen=True)

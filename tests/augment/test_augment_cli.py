@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from sercorpus.augment.files import augment_files
 from sercorpus.cli import app
-from sercorpus.manifest import write_manifest
-from sercorpus.schema import Utterance
+from sercorpus.core.manifest import write_manifest
+from sercorpus.core.schema import Utterance
 
 runner = CliRunner()
 RECIPES = Path(__file__).resolve().parents[2] / "recipes" / "augment"

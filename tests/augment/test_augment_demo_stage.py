@@ -6,10 +6,11 @@ import json
 
 import soundfile as sf
 
-from sercorpus.augment.demo_stage import stage_augment
-from sercorpus.demo import STAGES, DemoContext
-from sercorpus.manifest import write_manifest
-from sercorpus.schema import Utterance
+from sercorpus.core.manifest import write_manifest
+from sercorpus.core.schema import Utterance
+from sercorpus.demo.augment import stage_augment
+from sercorpus.demo.context import DemoContext
+from sercorpus.demo.run import STAGES
 
 
 def test_stage_writes_outputs_and_summary(tmp_path, esc50_mini, speech_factory):

@@ -183,8 +183,8 @@ def test_non_finite_input_is_an_error_naming_the_utterance(signals, tmp_path):
     aug = Augmenter(Chain([PinkNoise()]), sample_rate=SR)
     with pytest.raises(ValueError, match=r"non-finite samples \(NaN or inf\) in the input audio of b$"):
         aug(x, lengths, ids=["a", "b", "c"])
-    from sercorpus.audio import AudioError, write_wav
     from sercorpus.augment.files import augment_files
+    from sercorpus.core.audio import AudioError, write_wav
 
     bad = signals[0].copy()
     bad[10] = float("inf")

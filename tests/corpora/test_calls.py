@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sercorpus.audio import read_audio
+from sercorpus.core.audio import read_audio
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.report import PrepareReport
 from sercorpus.corpora.calls import load_calls
+from sercorpus.corpora.prepare import prepare
 from sercorpus.corpora.timings import parse_aeneas, parse_srt, parse_vtt, read_timings
-from sercorpus.prepare import prepare
-from sercorpus.report import CorpusFormatError, PrepareReport
 from sercorpus.synth.calls import CODES, COLUMNS, plan_calls, write_calls
 
 KEY = "test-key-0123456789abcdef"

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.report import PrepareReport
 from sercorpus.corpora.crema_d import load_crema_d
-from sercorpus.prepare import prepare
-from sercorpus.report import CorpusFormatError, PrepareReport
+from sercorpus.corpora.prepare import prepare
 from sercorpus.synth.crema_d import ACTORS, MISSING_AUDIO, plan_crema_d, write_crema_d
 
 RATE = 16000

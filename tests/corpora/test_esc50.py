@@ -7,9 +7,10 @@ import shutil
 
 import pytest
 
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.report import PrepareReport
 from sercorpus.corpora.esc50 import load_esc50
-from sercorpus.prepare import prepare
-from sercorpus.report import CorpusFormatError, PrepareReport
+from sercorpus.corpora.prepare import prepare
 from sercorpus.synth.esc50 import CATEGORIES, write_esc50
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.labelmap import manifests_dir
+from sercorpus.core.report import PrepareReport
 from sercorpus.corpora.generic import load_csv, load_folder
-from sercorpus.labels import manifests_dir
-from sercorpus.prepare import prepare
-from sercorpus.report import CorpusFormatError, PrepareReport
+from sercorpus.corpora.prepare import prepare
 from sercorpus.synth.custom import (
     CSV_LABELS,
     CSV_SPEAKERS,

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.report import PrepareReport
 from sercorpus.corpora.iemocap import load_iemocap
-from sercorpus.prepare import prepare
-from sercorpus.report import CorpusFormatError, PrepareReport
+from sercorpus.corpora.prepare import prepare
 from sercorpus.synth.iemocap import DIALOGS, plan_iemocap, write_iemocap
 
 T = "\t"
@@ -310,7 +311,7 @@ def test_empty_root_and_bad_options(tmp_path, tiny):
 
 def test_appledouble_file_would_not_decode(tiny):
     """The ._ file is really undecodable, so skipping it by name is what keeps the run alive."""
-    from sercorpus.corpora.common import read_text_lines
+    from sercorpus.core.textfile import read_text_lines
 
     with pytest.raises(CorpusFormatError, match="not UTF-8"):
         read_text_lines(tiny / "Session1" / "dialog" / "EmoEvaluation" / "._Ses01F_impro01.txt")

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 import yaml
 
-from sercorpus.audio import write_wav
+from sercorpus.core.audio import write_wav
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.labelmap import manifests_dir
+from sercorpus.core.report import PrepareReport
 from sercorpus.corpora.mosi import load_mosi
-from sercorpus.labels import manifests_dir
-from sercorpus.prepare import prepare
-from sercorpus.report import CorpusFormatError, PrepareReport
+from sercorpus.corpora.prepare import prepare
 from sercorpus.synth.mosi import VIDEOS, write_mosi
 
 # start,end,video_id,segment_no (1-based),label  -- no header, as shipped

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sercorpus.audio import write_wav
+from sercorpus.core.audio import write_wav
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.report import PrepareReport
 from sercorpus.corpora.msp_podcast import load_msp_podcast
-from sercorpus.prepare import prepare
-from sercorpus.report import CorpusFormatError, PrepareReport
+from sercorpus.corpora.prepare import prepare
 from sercorpus.synth.msp_podcast import OUTLIER, expected_counts, write_msp_podcast
 
 CONSENSUS = """FileName,EmoClass,EmoAct,EmoVal,EmoDom,SpkrID,Gender,Split_Set

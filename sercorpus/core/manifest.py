@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sercorpus.schema import SCHEMA_VERSION, VOCABULARY, Annotation, Utterance, validate_utterance
+from sercorpus.core.atomic import atomic_output
+from sercorpus.core.schema import SCHEMA_VERSION, VOCABULARY, Annotation, Utterance, validate_utterance
 
 METADATA_KEY = b"sercorpus"
 JSONL_HEADER_KEY = "sercorpus_manifest"
@@ -154,26 +153,6 @@ def _format_of(path: Path) -> str:
     if suffix not in FORMATS:
         raise ValueError(f"{path}: manifest format is chosen by extension; use one of {FORMATS}")
     return suffix
-
-
-@contextmanager
-def atomic_output(path: Path, mode: str = "wb") -> Iterator[Any]:
-    """Open a temporary sibling of ``path`` and move it into place only when the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": "\n"})) as handle:
-            yield handle
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_text(path: str | os.PathLike[str], text: str, crlf: bool = False) -> None:
-    """Write UTF-8 text atomically; ``crlf`` turns every line end into CRLF (as some corpora ship them)."""
-    with atomic_output(Path(path)) as handle:
-        handle.write((text.replace("\n", "\r\n") if crlf else text).encode("utf-8"))
 
 
 def write_manifest(

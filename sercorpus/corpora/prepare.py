@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.manifest import write_manifest
+from sercorpus.core.privacy import public_options
+from sercorpus.core.report import PrepareReport
+from sercorpus.core.schema import Utterance
 from sercorpus.corpora import get_corpus
-from sercorpus.manifest import write_manifest
-from sercorpus.privacy import public_options
-from sercorpus.report import CorpusFormatError, PrepareReport
-from sercorpus.schema import Utterance
 
 
 def report_path_for(out: Path) -> Path:

@@ -24,7 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sercorpus.report import CorpusFormatError
+from sercorpus.core.errors import CorpusFormatError
+from sercorpus.core.textfile import read_text_lines
 
 DEFAULT_KEY_ENV = "SERCORPUS_KEY"
 KEY_FILE = ".sercorpus-key"
@@ -99,8 +100,6 @@ class Pseudonymiser:
 # ------------------------------------------------------------------------------------------- redaction
 def read_redaction_list(path: str | os.PathLike[str]) -> list[str]:
     """Terms of a redaction file: one word or phrase per line; blank lines and ``#`` comments ignored."""
-    from sercorpus.corpora.common import read_text_lines
-
     terms = [line.strip() for line in read_text_lines(Path(path))]
     terms = [t for t in terms if t and not t.startswith("#")]
     if not terms:

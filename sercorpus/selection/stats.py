@@ -16,9 +16,10 @@ from pathlib import Path
 from rich import box
 from rich.table import Table
 
-from sercorpus.labels import agreement, get_view, project_votes
-from sercorpus.schema import VOCABULARY, Utterance
-from sercorpus.transforms import split_key
+from sercorpus.core.schema import VOCABULARY, Utterance
+from sercorpus.core.votes import agreement
+from sercorpus.selection.steps import split_key
+from sercorpus.selection.views import get_view, project_votes
 
 NONE = "(none)"  # no consensus label, or a label outside the view
 

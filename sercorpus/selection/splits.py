@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
-from sercorpus.labels import get_view
-from sercorpus.schema import Utterance
-from sercorpus.seeding import rng_for
-from sercorpus.subsets import largest_remainder, speaker_unit
-from sercorpus.transforms import split_key
+from sercorpus.core.schema import Utterance
+from sercorpus.core.seeding import rng_for
+from sercorpus.selection.steps import split_key
+from sercorpus.selection.subsets import largest_remainder, speaker_unit
+from sercorpus.selection.views import get_view
 
 STRATEGIES: tuple[str, ...] = ("official", "logo", "loso", "speaker-random", "random")
 FOLD_STRATEGIES: tuple[str, ...] = ("logo", "loso")

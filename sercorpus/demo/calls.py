@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import TYPE_CHECKING
 
-from sercorpus.manifest import read_manifest
-from sercorpus.prepare import report_path_for
-from sercorpus.schema import VOCABULARY
-
-if TYPE_CHECKING:
-    from sercorpus.demo import DemoContext
+from sercorpus.core.manifest import read_manifest
+from sercorpus.core.schema import VOCABULARY
+from sercorpus.corpora.prepare import report_path_for
+from sercorpus.demo.context import DemoContext
 
 
 def stage_calls(ctx: DemoContext) -> list[str]:

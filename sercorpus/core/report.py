@@ -14,18 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sercorpus.manifest import atomic_output
-
-
-class CorpusFormatError(ValueError):
-    """A corpus file does not follow its documented format; names the file and, where known, the line."""
-
-    def __init__(self, file: str | os.PathLike[str], message: str, line: int | None = None):
-        self.file = str(file)
-        self.line = line
-        self.reason = message
-        where = f"{self.file}:{line}" if line is not None else self.file
-        super().__init__(f"{where}: {message}")
+from sercorpus.core.atomic import atomic_output
+from sercorpus.core.errors import CorpusFormatError  # noqa: F401
 
 
 @dataclass

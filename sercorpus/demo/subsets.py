@@ -7,18 +7,17 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from sercorpus.labels import get_view
-from sercorpus.manifest import atomic_output, read_manifest, write_manifest
-from sercorpus.schema import Utterance
-from sercorpus.splits import check_leakage, guard_leakage, make_splits
-from sercorpus.stats import compute_stats, split_order, stats_markdown, stats_png
-from sercorpus.subsets import SubsetError, Targets, cell_counts, subset
-from sercorpus.transforms import FilterSpec, filter_records, split_key, with_step
-
-if TYPE_CHECKING:
-    from sercorpus.demo import DemoContext
+from sercorpus.core.atomic import atomic_output
+from sercorpus.core.manifest import read_manifest, write_manifest
+from sercorpus.core.schema import Utterance
+from sercorpus.demo.context import DemoContext
+from sercorpus.selection.filters import FilterSpec, filter_records
+from sercorpus.selection.splits import check_leakage, guard_leakage, make_splits
+from sercorpus.selection.stats import compute_stats, split_order, stats_markdown, stats_png
+from sercorpus.selection.steps import split_key, with_step
+from sercorpus.selection.subsets import SubsetError, Targets, cell_counts, subset
+from sercorpus.selection.views import get_view
 
 VIEW = "4class"
 SPLIT_MAP = {"train": "train", "test": "test1"}  # IEMOCAP fold split -> MSP-Podcast split

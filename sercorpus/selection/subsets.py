@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sercorpus.labels import LabelView, get_view
-from sercorpus.schema import Utterance
-from sercorpus.seeding import rng_for
-from sercorpus.transforms import split_key
+from sercorpus.core.schema import Utterance
+from sercorpus.core.seeding import rng_for
+from sercorpus.selection.steps import split_key
+from sercorpus.selection.views import LabelView, get_view
 
 Targets = dict[str | None, dict[str, int]]  # split -> class -> count
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 from rich.table import Table
 
-from sercorpus.report import PrepareReport
-from sercorpus.schema import Utterance
+from sercorpus.core.report import PrepareReport
+from sercorpus.core.schema import Utterance
 
 
 def overview_table(records: Iterable[Utterance], title: str = "manifest") -> Table:

@@ -1,0 +1,1 @@
+"""Choosing records: label views, filters, subsets, splits, merges, scrambling and statistics."""
