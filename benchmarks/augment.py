@@ -73,10 +73,14 @@ def sercorpus_chains(peers, with_features: bool = False):
             chain.append(TimeStretch(0.9, 1.2))
         if segment:
             chain.append(SegmentSpeedup(0.1, 0.2, 1.25))
-        chain += [TimeShift(-0.1, 0.1, rollover=False), RIRReverb(rir_dir=peers.RIR_DIR),
-                  HighPass(50, 300, order=9), LowPass(3000, 7500, order=9),
-                  BackgroundNoise(folder=peers.NOISE_DIR, min_snr_db=0, max_snr_db=20),
-                  PinkNoise(10, 30)]
+        chain += [
+            TimeShift(-0.1, 0.1, rollover=False),
+            RIRReverb(rir_dir=peers.RIR_DIR),
+            HighPass(50, 300, order=9),
+            LowPass(3000, 7500, order=9),
+            BackgroundNoise(folder=peers.NOISE_DIR, min_snr_db=0, max_snr_db=20),
+            PinkNoise(10, 30),
+        ]
         if fade:
             chain.append(Fade(0.1, 0.1))
         chain.append(Gain(-6, 6))
@@ -121,15 +125,19 @@ def ta_gpu_chain(peers):
     import torch_audiomentations as TA
 
     kw = dict(p=1.0, mode="per_example", sample_rate=SR, output_type="dict")
-    return TA.Compose([
-        TA.Shift(min_shift=-0.1, max_shift=0.1, rollover=False, **kw),
-        TA.ApplyImpulseResponse(ir_paths=peers.RIR_DIR, compensate_for_propagation_delay=True, **kw),
-        TA.HighPassFilter(min_cutoff_freq=50, max_cutoff_freq=300, **kw),
-        TA.LowPassFilter(min_cutoff_freq=3000, max_cutoff_freq=7500, **kw),
-        TA.AddBackgroundNoise(background_paths=peers.NOISE_DIR, min_snr_in_db=0, max_snr_in_db=20, **kw),
-        TA.AddColoredNoise(min_snr_in_db=10, max_snr_in_db=30, min_f_decay=1.0, max_f_decay=1.0, **kw),
-        TA.Gain(min_gain_in_db=-6, max_gain_in_db=6, **kw),
-    ], p=1.0, output_type="dict")
+    return TA.Compose(
+        [
+            TA.Shift(min_shift=-0.1, max_shift=0.1, rollover=False, **kw),
+            TA.ApplyImpulseResponse(ir_paths=peers.RIR_DIR, compensate_for_propagation_delay=True, **kw),
+            TA.HighPassFilter(min_cutoff_freq=50, max_cutoff_freq=300, **kw),
+            TA.LowPassFilter(min_cutoff_freq=3000, max_cutoff_freq=7500, **kw),
+            TA.AddBackgroundNoise(background_paths=peers.NOISE_DIR, min_snr_in_db=0, max_snr_in_db=20, **kw),
+            TA.AddColoredNoise(min_snr_in_db=10, max_snr_in_db=30, min_f_decay=1.0, max_f_decay=1.0, **kw),
+            TA.Gain(min_gain_in_db=-6, max_gain_in_db=6, **kw),
+        ],
+        p=1.0,
+        output_type="dict",
+    )
 
 
 def main() -> None:
@@ -154,8 +162,10 @@ def main() -> None:
     utts = peers.make_utterances(args.n)
     audio_s = float(sum(len(u) for u in utts) / SR)
     ids_all = [f"utt{i:05d}" for i in range(len(utts))]
-    print(f"{len(utts)} utterances, {audio_s:.1f} s of audio, 16 kHz; torch {torch.__version__}, "
-          f"{torch.get_num_threads()} CPU thread; batches of {args.batch} in dataset order; best of {args.reps}")
+    print(
+        f"{len(utts)} utterances, {audio_s:.1f} s of audio, 16 kHz; torch {torch.__version__}, "
+        f"{torch.get_num_threads()} CPU thread; batches of {args.batch} in dataset order; best of {args.reps}"
+    )
     results: dict[str, float] = {}
 
     def rtf(seconds: float) -> float:
@@ -163,29 +173,36 @@ def main() -> None:
 
     # ------------------------------------------------------------------ CPU
     batches = peers.make_batches(utts, args.batch)
-    ids = [ids_all[i: i + args.batch] for i in range(0, len(utts), args.batch)]
+    ids = [ids_all[i : i + args.batch] for i in range(0, len(utts), args.batch)]
     chains = sercorpus_chains(peers, with_features=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if not args.no_peers:
-            results["cpu/audiomentations full"] = rtf(best_of(
-                lambda: peers.bench_audiomentations(utts, False, 0), args.reps))
-            results["cpu/torch-audiomentations ta_set"] = rtf(best_of(
-                lambda: peers.bench_torch_audiomentations(utts, args.batch, False), args.reps))
+            results["cpu/audiomentations full"] = rtf(
+                best_of(lambda: peers.bench_audiomentations(utts, False, 0), args.reps)
+            )
+            results["cpu/torch-audiomentations ta_set"] = rtf(
+                best_of(lambda: peers.bench_torch_audiomentations(utts, args.batch, False), args.reps)
+            )
         for name in ("full", "ta_set"):
-            results[f"cpu/sercorpus {name}"] = rtf(best_of(
-                lambda name=name: run_sercorpus(chains[name], batches, ids, "cpu"), args.reps))
-        results["cpu/sercorpus literature+features"] = rtf(best_of(
-            lambda: run_sercorpus(chains["literature"], batches, ids, "cpu", features=True), args.reps))
+            results[f"cpu/sercorpus {name}"] = rtf(
+                best_of(lambda name=name: run_sercorpus(chains[name], batches, ids, "cpu"), args.reps)
+            )
+        results["cpu/sercorpus literature+features"] = rtf(
+            best_of(
+                lambda: run_sercorpus(chains["literature"], batches, ids, "cpu", features=True), args.reps
+            )
+        )
 
     # ------------------------------------------------------------------ GPU
     if torch.cuda.is_available():
         dev = "cuda"
         gb = [(x.to(dev), n.to(dev)) for x, n in peers.make_batches(utts, args.gpu_batch)]
-        gids = [ids_all[i: i + args.gpu_batch] for i in range(0, len(utts), args.gpu_batch)]
+        gids = [ids_all[i : i + args.gpu_batch] for i in range(0, len(utts), args.gpu_batch)]
         for name in ("full", "ta_set"):
-            results[f"gpu/sercorpus {name}"] = rtf(best_of(
-                lambda name=name: run_sercorpus(chains[name], gb, gids, dev), args.reps))
+            results[f"gpu/sercorpus {name}"] = rtf(
+                best_of(lambda name=name: run_sercorpus(chains[name], gb, gids, dev), args.reps)
+            )
         if not args.no_peers:
             ta = ta_gpu_chain(peers)
             gbc = [x[:, None, :] for x, _ in gb]
@@ -217,18 +234,38 @@ def main() -> None:
         ratio_ta = results["cpu/sercorpus ta_set"] / results["cpu/torch-audiomentations ta_set"]
         checks.append(("CPU torch-audiomentations op set vs torch-audiomentations", ratio_ta, None, "x"))
     if "gpu/torch-audiomentations ta_set" in results:
-        checks.append(("GPU op set vs torch-audiomentations",
-                       results["gpu/sercorpus ta_set"] / results["gpu/torch-audiomentations ta_set"], 20.0, "x"))
+        checks.append(
+            (
+                "GPU op set vs torch-audiomentations",
+                results["gpu/sercorpus ta_set"] / results["gpu/torch-audiomentations ta_set"],
+                20.0,
+                "x",
+            )
+        )
     if "gpu/sercorpus full" in results:
         checks.append(("GPU full chain realtime factor", results["gpu/sercorpus full"], 50000.0, "x RT"))
     for label, value, target, unit in checks:
-        verdict = "" if target is None else (" (target >= {:g}: {})".format(target, "met" if value >= target else "NOT met"))
+        verdict = (
+            ""
+            if target is None
+            else (" (target >= {:g}: {})".format(target, "met" if value >= target else "NOT met"))
+        )
         print(f"{label}: {value:,.2f}{unit}{verdict}")
     if not torch.cuda.is_available():
         print("GPU: CUDA not available; GPU section skipped")
     if args.json:
-        args.json.write_text(json.dumps({"audio_s": audio_s, "n": len(utts), "results": results,
-                                         "numpy": np.__version__, "torch": torch.__version__}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "audio_s": audio_s,
+                    "n": len(utts),
+                    "results": results,
+                    "numpy": np.__version__,
+                    "torch": torch.__version__,
+                },
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

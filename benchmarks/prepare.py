@@ -25,16 +25,40 @@ from pathlib import Path
 import numpy as np
 
 CODES = "NHSAUFDCOX"
-WORDS = {"N": "Neutral", "H": "Happy", "S": "Sad", "A": "Angry", "U": "Surprise", "F": "Fear", "D": "Disgust",
-         "C": "Contempt", "O": "Other-bored", "X": "Neutral"}
+WORDS = {
+    "N": "Neutral",
+    "H": "Happy",
+    "S": "Sad",
+    "A": "Angry",
+    "U": "Surprise",
+    "F": "Fear",
+    "D": "Disgust",
+    "C": "Contempt",
+    "O": "Other-bored",
+    "X": "Neutral",
+}
 SPLITS = ("Train", "Development", "Test1", "Test2")
 
 
 def tiny_wav(frames: int, rate: int = 16000) -> bytes:
     """A valid 44-byte-header PCM16 mono WAV of ``frames`` low-level noise samples."""
     data = (np.random.default_rng(frames).integers(-64, 64, frames, dtype=np.int16)).tobytes()
-    header = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(data), b"WAVE", b"fmt ", 16, 1, 1, rate,
-                         rate * 2, 2, 16, b"data", len(data))
+    header = struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF",
+        36 + len(data),
+        b"WAVE",
+        b"fmt ",
+        16,
+        1,
+        1,
+        rate,
+        rate * 2,
+        2,
+        16,
+        b"data",
+        len(data),
+    )
     return header + data
 
 
@@ -51,11 +75,15 @@ def generate(root: Path, n: int, workers: int) -> None:
         name = f"MSP-PODCAST_{i // 500:04d}_{i % 500:04d}.wav"
         (audio / name).write_bytes(blobs[i % 4])
         code = CODES[codes[i]]
-        speaker, gender = ("Unknown", "Unknown") if i % 50 == 0 else (str(i // 400), ("Female", "Male")[i % 2])
+        speaker, gender = (
+            ("Unknown", "Unknown") if i % 50 == 0 else (str(i // 400), ("Female", "Male")[i % 2])
+        )
         consensus.append(f"{name},{code},4.2,3.8,4.4,{speaker},{gender},{SPLITS[i % 4]}")
         for w in range(workers):
             secondary = "Neutral,Concerned; " if w % 2 else ""
-            detailed.append(f'{name},"WORKER{(i * 7 + w) % 99991:08d}; {WORDS[code]}; {secondary}A:4.0; V:4.0; D:5.0;"')
+            detailed.append(
+                f'{name},"WORKER{(i * 7 + w) % 99991:08d}; {WORDS[code]}; {secondary}A:4.0; V:4.0; D:5.0;"'
+            )
     (root / "Labels" / "labels_consensus.csv").write_text("\n".join(consensus) + "\n")
     (root / "Labels" / "labels_detailed.csv").write_text("\n".join(detailed) + "\n")
 
@@ -83,7 +111,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=5, help="worker ratings per utterance")
-    parser.add_argument("--workdir", type=Path, help="generate here and keep it (default: a temp dir, removed)")
+    parser.add_argument(
+        "--workdir", type=Path, help="generate here and keep it (default: a temp dir, removed)"
+    )
     parser.add_argument("--no-peer", action="store_true", help="skip the pandas + soundfile.info comparison")
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="sercorpus-bench-"))
@@ -92,17 +122,23 @@ def main() -> int:
         if not (root / "Labels" / "labels_consensus.csv").is_file():
             start = time.perf_counter()
             generate(root, args.n, args.workers)
-            print(f"generated {args.n} utterances x {args.workers} workers in {time.perf_counter() - start:.1f} s "
-                  f"under {root}")
+            print(
+                f"generated {args.n} utterances x {args.workers} workers in {time.perf_counter() - start:.1f} s "
+                f"under {root}"
+            )
         seconds, written, skipped = time_prepare(root, work / "msp.parquet")
         size = (work / "msp.parquet").stat().st_size / 1e6
-        print(f"sercorpus prepare msp-podcast: {written} utterances in {seconds:.2f} s = "
-              f"{written / seconds:,.0f} utterances/s (Parquet {size:.1f} MB; skipped {skipped or 'none'}; "
-              f"{os.cpu_count()} CPUs)")
+        print(
+            f"sercorpus prepare msp-podcast: {written} utterances in {seconds:.2f} s = "
+            f"{written / seconds:,.0f} utterances/s (Parquet {size:.1f} MB; skipped {skipped or 'none'}; "
+            f"{os.cpu_count()} CPUs)"
+        )
         if not args.no_peer:
             peer_s, peer_n = time_peer(root)
-            print(f"peer (pandas.read_csv + soundfile.info per file, no votes/validation/manifest): {peer_n} in "
-                  f"{peer_s:.2f} s = {peer_n / peer_s:,.0f} utterances/s")
+            print(
+                f"peer (pandas.read_csv + soundfile.info per file, no votes/validation/manifest): {peer_n} in "
+                f"{peer_s:.2f} s = {peer_n / peer_s:,.0f} utterances/s"
+            )
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -12,5 +12,7 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real public test data not found at {SHARED_DATA} (present on CI; see shared/data/README.md)")
+        pytest.skip(
+            f"real public test data not found at {SHARED_DATA} (present on CI; see shared/data/README.md)"
+        )
     return SHARED_DATA

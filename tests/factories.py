@@ -28,9 +28,19 @@ def utt(
     if speaker is not None and "/" not in speaker:
         speaker = f"{corpus}/{speaker}"  # the schema wants corpus-qualified speakers
     return Utterance(
-        id=f"{corpus}/{uid}", corpus=corpus, audio_path=f"{uid}.wav", duration=duration, sample_rate=16000,
-        speaker=speaker, gender=gender, split=split, group=group, label=label, votes=votes,
-        soft_label=soft_from_votes(votes), annotations=list(annotations or []),
+        id=f"{corpus}/{uid}",
+        corpus=corpus,
+        audio_path=f"{uid}.wav",
+        duration=duration,
+        sample_rate=16000,
+        speaker=speaker,
+        gender=gender,
+        split=split,
+        group=group,
+        label=label,
+        votes=votes,
+        soft_label=soft_from_votes(votes),
+        annotations=list(annotations or []),
     )
 
 
@@ -47,25 +57,46 @@ def population(
         for label, n in counts.items():
             for _ in range(n):
                 name = split or "nosplit"
-                records.append(utt(f"{prefix}{name}{i:06d}", corpus, label=label, split=split,
-                                   speaker=f"{name}-s{i % speakers}",
-                                   gender="female" if i % speakers % 2 else "male"))
+                records.append(
+                    utt(
+                        f"{prefix}{name}{i:06d}",
+                        corpus,
+                        label=label,
+                        split=split,
+                        speaker=f"{name}-s{i % speakers}",
+                        gender="female" if i % speakers % 2 else "male",
+                    )
+                )
                 i += 1
     return records
 
 
 def iemocap_like(per_speaker: Mapping[str, int] | None = None) -> list[Utterance]:
     """5 sessions x 2 speakers, no split, group = session (like the IEMOCAP loader emits)."""
-    per_speaker = per_speaker or {"neutral": 4, "happy": 2, "excited": 2, "sad": 3, "angry": 3, "frustrated": 2}
+    per_speaker = per_speaker or {
+        "neutral": 4,
+        "happy": 2,
+        "excited": 2,
+        "sad": 3,
+        "angry": 3,
+        "frustrated": 2,
+    }
     records = []
     for session in range(1, 6):
         for letter, gender in (("F", "female"), ("M", "male")):
             for label, n in per_speaker.items():
                 for k in range(n):
-                    records.append(utt(
-                        f"Ses{session:02d}{letter}_{label}{k}", "iemocap", label=label, split=None,
-                        speaker=f"iemocap/Ses{session:02d}_{letter}", gender=gender,
-                        group=f"iemocap/Session{session}"))
+                    records.append(
+                        utt(
+                            f"Ses{session:02d}{letter}_{label}{k}",
+                            "iemocap",
+                            label=label,
+                            split=None,
+                            speaker=f"iemocap/Ses{session:02d}_{letter}",
+                            gender=gender,
+                            group=f"iemocap/Session{session}",
+                        )
+                    )
     return records
 
 

@@ -9,20 +9,33 @@ import soundfile as sf
 from sercorpus.core.audio import AudioError, LfsPointerError, probe, read_audio, write_wav
 
 
-@pytest.mark.parametrize(("rate", "channels", "subtype"), [(16000, 1, "PCM_16"), (8000, 2, "PCM_16"),
-                                                            (44100, 1, "PCM_24"), (32000, 2, "FLOAT")])
+@pytest.mark.parametrize(
+    ("rate", "channels", "subtype"),
+    [(16000, 1, "PCM_16"), (8000, 2, "PCM_16"), (44100, 1, "PCM_24"), (32000, 2, "FLOAT")],
+)
 def test_probe_matches_soundfile(tmp_path, rate, channels, subtype):
     path = tmp_path / "x.wav"
     sf.write(path, np.zeros((1234, channels), dtype=np.float32), rate, subtype=subtype)
     info, ref = probe(path), sf.info(str(path))
     assert (info.sample_rate, info.num_channels, info.num_frames, info.subtype) == (
-        ref.samplerate, ref.channels, ref.frames, ref.subtype)
+        ref.samplerate,
+        ref.channels,
+        ref.frames,
+        ref.subtype,
+    )
 
 
 def test_probe_on_real_files(shared_data):
-    for path in sorted((shared_data / "rir").glob("*.wav")) + sorted((shared_data / "ESC-50" / "audio").glob("*.wav"))[:5]:
+    for path in (
+        sorted((shared_data / "rir").glob("*.wav"))
+        + sorted((shared_data / "ESC-50" / "audio").glob("*.wav"))[:5]
+    ):
         info, ref = probe(path), sf.info(str(path))
-        assert (info.sample_rate, info.num_channels, info.num_frames) == (ref.samplerate, ref.channels, ref.frames), path
+        assert (info.sample_rate, info.num_channels, info.num_frames) == (
+            ref.samplerate,
+            ref.channels,
+            ref.frames,
+        ), path
 
 
 def test_probe_flac_via_soundfile(tmp_path):

@@ -33,8 +33,11 @@ def test_synth_prepare_validate_show(tmp_path):
 
 
 def test_validate_fails_cleanly_on_bad_manifest(tmp_path):
-    path = write_manifest(tmp_path / "m.jsonl", [Utterance(id="x/a", corpus="x", audio_path="a.wav", duration=1.0,
-                                                           sample_rate=16000)], {"x": "/x"})
+    path = write_manifest(
+        tmp_path / "m.jsonl",
+        [Utterance(id="x/a", corpus="x", audio_path="a.wav", duration=1.0, sample_rate=16000)],
+        {"x": "/x"},
+    )
     path.write_text(path.read_text().replace('"duration": 1.0', '"duration": -1.0'))
     result = runner.invoke(app, ["manifest", "validate", str(path)])
     assert result.exit_code == 1
@@ -46,5 +49,7 @@ def test_prepare_unknown_corpus_and_option(tmp_path):
     result = runner.invoke(app, ["prepare", "timit", str(tmp_path), "-o", str(tmp_path / "m.jsonl")])
     assert result.exit_code == 1 and "unknown corpus 'timit'" in result.output
     root = write_esc50(tmp_path / "esc")
-    result = runner.invoke(app, ["prepare", "esc50", str(root), "-o", str(tmp_path / "m.jsonl"), "--opt", "x=1"])
+    result = runner.invoke(
+        app, ["prepare", "esc50", str(root), "-o", str(tmp_path / "m.jsonl"), "--opt", "x=1"]
+    )
     assert result.exit_code == 1 and "does not take option(s) ['x']" in result.output

@@ -29,7 +29,9 @@ from sercorpus.synth.custom import write_custom_csv, write_custom_folder
 
 KEY = "unit-test-key-0123456789abcdef"
 OTHER_KEY = "another-key-fedcba9876543210"
-RAW_IDS = sorted({t.call_id for p in plan_calls(0) for t in p.turns} | {t.speaker for p in plan_calls(0) for t in p.turns})
+RAW_IDS = sorted(
+    {t.call_id for p in plan_calls(0) for t in p.turns} | {t.speaker for p in plan_calls(0) for t in p.turns}
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +56,11 @@ def assert_absent(blob: bytes, words: list[str]) -> None:
 
 # --------------------------------------------------------------------------------------------- pieces
 def test_pseudonyms_are_keyed_stable_and_kind_specific():
-    a, again, other = Pseudonymiser(KEY.encode()), Pseudonymiser(KEY.encode()), Pseudonymiser(OTHER_KEY.encode())
+    a, again, other = (
+        Pseudonymiser(KEY.encode()),
+        Pseudonymiser(KEY.encode()),
+        Pseudonymiser(OTHER_KEY.encode()),
+    )
     assert a("call", "INC0012345") == again("call", "INC0012345")
     assert a("call", "INC0012345") != other("call", "INC0012345")
     assert a("call", "X") != a("speaker", "X")
@@ -100,7 +106,10 @@ def test_raw_ids_and_key_appear_nowhere_in_outputs(mini, tmp_path):
         assert_absent(output_bytes(out), [*RAW_IDS, KEY])
     manifest = read_manifest(tmp_path / "calls.jsonl")
     assert manifest.meta["options"] == {"key": "(secret, not stored)"}
-    assert all(u.group.startswith("call-") and u.speaker.startswith(("calls/speaker-", "emo-mini/speaker-")) for u in manifest.records)
+    assert all(
+        u.group.startswith("call-") and u.speaker.startswith(("calls/speaker-", "emo-mini/speaker-"))
+        for u in manifest.records
+    )
     assert all(a.rater.startswith("rater-") for u in manifest.records for a in u.annotations)
     # the ticket number a customer reads out is redacted from the transcript automatically
     quoted = [u.transcript for u in manifest.records if u.transcript and "ticket" in u.transcript]
@@ -157,7 +166,9 @@ def test_redaction_list_and_no_transcripts(mini, tmp_path):
     assert "Service desk, this is [REDACTED], how can I help?" in texts
     assert "I am sorry to hear that. Can you give me your [REDACTED]?" in texts
     assert not any("Maria" in t or "20417" in t for t in texts)
-    assert report.counts["transcripts:redactions"] == 7  # Maria x3, Tom, employee number, 20417, the ticket id
+    assert (
+        report.counts["transcripts:redactions"] == 7
+    )  # Maria x3, Tom, employee number, 20417, the ticket id
     report_text = report_path_for(out).read_text()
     assert "Service desk" not in report_text and "mailbox" not in report_text  # no transcript text, ever
     assert_absent(output_bytes(out), ["names.txt:"])
@@ -186,7 +197,10 @@ def test_no_key_anywhere_refuses(root, tmp_path, monkeypatch):
 def test_generic_loader_pseudonymises_speakers_when_given_a_key(tmp_path):
     root = write_custom_csv(tmp_path / "csv")
     records, _ = prepare("csv", root, tmp_path / "csv.jsonl", options={"key": KEY, "no_transcripts": True})
-    assert all(u.speaker.startswith(("calls/speaker-", "emo-mini/speaker-")) and u.transcript is None for u in records)
+    assert all(
+        u.speaker.startswith(("calls/speaker-", "emo-mini/speaker-")) and u.transcript is None
+        for u in records
+    )
     assert_absent((tmp_path / "csv.jsonl").read_bytes(), ['"sp01"', KEY])
 
 
@@ -196,8 +210,11 @@ def test_cli_privacy_flags(mini, tmp_path):
     terms = tmp_path / "t.txt"
     terms.write_text("Maria\n")
     out = tmp_path / "cli.jsonl"
-    result = runner.invoke(app, ["prepare", "calls", str(mini), "-o", str(out), "--key-env", "CALLS_SECRET",
-                                 "--redact", str(terms)], env={"CALLS_SECRET": OTHER_KEY})
+    result = runner.invoke(
+        app,
+        ["prepare", "calls", str(mini), "-o", str(out), "--key-env", "CALLS_SECRET", "--redact", str(terms)],
+        env={"CALLS_SECRET": OTHER_KEY},
+    )
     assert result.exit_code == 0, result.output
     meta = json.loads(out.read_text().splitlines()[0])["sercorpus_manifest"]["meta"]
     assert meta["options"] == {"key_env": "CALLS_SECRET", "redact": str(terms.resolve())}
@@ -206,12 +223,16 @@ def test_cli_privacy_flags(mini, tmp_path):
         assert name not in result.output
     result = runner.invoke(app, ["prepare", "calls", str(mini), "-o", str(out), "--key-env", "UNSET_VAR_X"])
     assert result.exit_code == 1 and "UNSET_VAR_X (from --key-env) is not set" in result.output
-    result = runner.invoke(app, ["prepare", "calls", str(mini), "-o", str(out), "--no-transcripts",
-                                 "--opt", "no_transcripts=false"])
+    result = runner.invoke(
+        app,
+        ["prepare", "calls", str(mini), "-o", str(out), "--no-transcripts", "--opt", "no_transcripts=false"],
+    )
     assert result.exit_code == 1 and "given both as a flag and as --opt" in result.output
     esc = tmp_path / "esc"
     assert runner.invoke(app, ["synth", "esc50", str(esc)]).exit_code == 0
-    result = runner.invoke(app, ["prepare", "esc50", str(esc), "-o", str(tmp_path / "e.jsonl"), "--no-transcripts"])
+    result = runner.invoke(
+        app, ["prepare", "esc50", str(esc), "-o", str(tmp_path / "e.jsonl"), "--no-transcripts"]
+    )
     assert result.exit_code == 1 and "does not take option(s) ['no_transcripts']" in result.output
 
 
@@ -231,4 +252,3 @@ def test_prepare_works_with_networking_disabled(mini, tmp_path, monkeypatch):
         assert json.load(handle)["counts"]["agreement:items"] == 25
     with pytest.raises(AssertionError, match="network"):
         socket.create_connection(("example.org", 80))
-

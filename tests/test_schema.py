@@ -13,11 +13,21 @@ from sercorpus.selection.views import OutOfView, get_view, project_utterance, pr
 
 def make(**changes) -> Utterance:
     base = Utterance(
-        id="iemocap/Ses01F_impro01_F000", corpus="iemocap", audio_path="Session1/x.wav", duration=1.5,
-        sample_rate=16000, speaker="iemocap/Ses01_F", gender="female", group="iemocap/Session1",
-        label="excited", votes={"excited": 2.0, "happy": 1.0, "frustrated": 0.5},
+        id="iemocap/Ses01F_impro01_F000",
+        corpus="iemocap",
+        audio_path="Session1/x.wav",
+        duration=1.5,
+        sample_rate=16000,
+        speaker="iemocap/Ses01_F",
+        gender="female",
+        group="iemocap/Session1",
+        label="excited",
+        votes={"excited": 2.0, "happy": 1.0, "frustrated": 0.5},
         soft_label={"excited": 2 / 3.5, "happy": 1 / 3.5, "frustrated": 0.5 / 3.5},
-        arousal=0.75, valence=0.5, dominance=0.25, transcript="Excuse me.",
+        arousal=0.75,
+        valence=0.5,
+        dominance=0.25,
+        transcript="Excuse me.",
         annotations=[Annotation("E1", categories=["excited"], native=["Excited"], valence=0.5)],
         extra={"dialog": "Ses01F_impro01"},
     )
@@ -97,7 +107,10 @@ def test_view_projection_of_out_of_view_consensus_and_exclude_policy():
     utt = make(label="frustrated")
     assert project_utterance(utt, "4class").label is None
     assert project_utterance(utt, "4class", OutOfView.EXCLUDE) is None
-    assert project_votes({"sad": 1, "angry": 3}, get_view("4class"), OutOfView.EXCLUDE) == {"sad": 1, "angry": 3}
+    assert project_votes({"sad": 1, "angry": 3}, get_view("4class"), OutOfView.EXCLUDE) == {
+        "sad": 1,
+        "angry": 3,
+    }
 
 
 def test_projection_with_no_in_view_votes_gives_empty_soft_label():
@@ -107,8 +120,16 @@ def test_projection_with_no_in_view_votes_gives_empty_soft_label():
 
 
 def test_msp8_and_unknown_view():
-    assert get_view("msp8").classes == ("angry", "sad", "happy", "surprised", "fearful", "disgusted", "contempt",
-                                        "neutral")
+    assert get_view("msp8").classes == (
+        "angry",
+        "sad",
+        "happy",
+        "surprised",
+        "fearful",
+        "disgusted",
+        "contempt",
+        "neutral",
+    )
     assert project_utterance(make(), "msp8").label is None  # excited is not an MSP primary category
     with pytest.raises(ValueError, match="unknown label view 'five'"):
         get_view("five")

@@ -37,7 +37,7 @@ def assert_speaker_disjoint(records) -> None:
     by_split = speakers_by_split(records)
     names = sorted(by_split)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             assert not by_split[a] & by_split[b], (a, b, by_split[a] & by_split[b])
     assert check_leakage(records).ok
 
@@ -116,7 +116,11 @@ def test_random_split_is_exact_per_label_and_flagged_as_leaking():
     records = population({None: {"neutral": 100, "sad": 50}}, speakers=5)
     result = split_random(records, {"train": 0.8, "test": 0.2}, seed=3)
     assert Counter((u.split, u.label) for u in result.records) == {
-        ("train", "neutral"): 80, ("test", "neutral"): 20, ("train", "sad"): 40, ("test", "sad"): 10}
+        ("train", "neutral"): 80,
+        ("test", "neutral"): 20,
+        ("train", "sad"): 40,
+        ("test", "sad"): 10,
+    }
     assert "speakers appear in several splits" in result.warnings[0]
     with pytest.raises(LeakageError, match="--allow-leak"):
         guard_leakage(result.records)
@@ -137,7 +141,10 @@ def test_leakage_check_catches_a_planted_leak():
 
 
 def test_same_speaker_code_in_two_corpora_is_not_a_leak():
-    records = [utt("a", "crema-d", speaker="1001", split="train"), utt("b", "mosi", speaker="1001", split="test")]
+    records = [
+        utt("a", "crema-d", speaker="1001", split="train"),
+        utt("b", "mosi", speaker="1001", split="test"),
+    ]
     assert check_leakage(records).ok
 
 
@@ -156,7 +163,9 @@ def test_bad_requests_fail_clearly():
 def test_cli_split_fold_folder_and_check_leakage(tmp_path):
     inp = write(tmp_path, "iemocap.parquet", iemocap_like())
     out = tmp_path / "fold5.jsonl"
-    result = runner.invoke(app, ["split", str(inp), "-o", str(out), "--strategy", "logo", "--fold", "Session5"])
+    result = runner.invoke(
+        app, ["split", str(inp), "-o", str(out), "--strategy", "logo", "--fold", "Session5"]
+    )
     assert result.exit_code == 0, result.output
     assert "test 32" in result.output and "iemocap/Session5" in result.output
     manifest = read_manifest(out)
@@ -174,8 +183,20 @@ def test_cli_split_fold_folder_and_check_leakage(tmp_path):
     leaky = tmp_path / "random.parquet"
     result = runner.invoke(app, ["split", str(inp), "-o", str(leaky), "--strategy", "random"])
     assert result.exit_code == 1 and "speakers leak between splits" in result.output and not leaky.exists()
-    result = runner.invoke(app, ["split", str(inp), "-o", str(leaky), "--strategy", "random", "--allow-leak",
-                                 "--fractions", "train=0.75,test=0.25"])
+    result = runner.invoke(
+        app,
+        [
+            "split",
+            str(inp),
+            "-o",
+            str(leaky),
+            "--strategy",
+            "random",
+            "--allow-leak",
+            "--fractions",
+            "train=0.75,test=0.25",
+        ],
+    )
     assert result.exit_code == 0 and "warning" in result.output
 
     result = runner.invoke(app, ["check-leakage", str(out)])
@@ -183,6 +204,17 @@ def test_cli_split_fold_folder_and_check_leakage(tmp_path):
     result = runner.invoke(app, ["check-leakage", str(out), str(leaky)])
     assert result.exit_code == 1 and "LEAK" in result.output
 
-    result = runner.invoke(app, ["split", str(inp), "-o", str(tmp_path / "y.parquet"), "--strategy",
-                                 "speaker-random", "--fractions", "train=0.8,test=0.3"])
+    result = runner.invoke(
+        app,
+        [
+            "split",
+            str(inp),
+            "-o",
+            str(tmp_path / "y.parquet"),
+            "--strategy",
+            "speaker-random",
+            "--fractions",
+            "train=0.8,test=0.3",
+        ],
+    )
     assert result.exit_code == 1 and "must sum to 1" in result.output

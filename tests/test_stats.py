@@ -16,7 +16,14 @@ def records() -> list:
     return [
         utt("a", label="neutral", votes={"neutral": 3}, speaker="s1", gender="female", duration=1800.0),
         utt("b", label="happy", votes={"happy": 2, "sad": 1}, speaker="s1", gender="female", duration=900.0),
-        utt("c", label="excited", votes={"excited": 2, "happy": 2}, speaker="s2", gender="male", duration=900.0),
+        utt(
+            "c",
+            label="excited",
+            votes={"excited": 2, "happy": 2},
+            speaker="s2",
+            gender="male",
+            duration=900.0,
+        ),
         utt("d", label=None, votes={"sad": 1, "angry": 1}, speaker="s3", duration=0.5),
         utt("e", label="sad", votes={}, split="test1", speaker="s4", gender="male", duration=3600.0),
     ]
@@ -62,8 +69,9 @@ def test_cli_stats(tmp_path):
     a = write(tmp_path, "a.parquet", records())
     b = write(tmp_path, "b.jsonl", [utt("x", "iemocap", label="angry", split=None, gender="male")])
     md, png = tmp_path / "s.md", tmp_path / "s.png"
-    result = runner.invoke(app, ["stats", str(a), str(b), "--view", "4class", "--markdown", str(md),
-                                 "--png", str(png)])
+    result = runner.invoke(
+        app, ["stats", str(a), str(b), "--view", "4class", "--markdown", str(md), "--png", str(png)]
+    )
     assert result.exit_code == 0, result.output
     assert "iemocap" in result.output and "2 (50.0%)" in result.output
     assert "| iemocap | (none) | 1 | 0 (0.0%) | 0 (0.0%) | 0 (0.0%) | 1 (100.0%) |" in md.read_text()

@@ -27,7 +27,9 @@ def _reference() -> list:
     happy = (i for i, r in enumerate(records) if r.label == "happy")
     for k, i in enumerate(happy):
         if k % 3 == 0:
-            records[i] = records[i].replace(label="excited", votes={"excited": 3.0}, soft_label={"excited": 1.0})
+            records[i] = records[i].replace(
+                label="excited", votes={"excited": 3.0}, soft_label={"excited": 1.0}
+            )
     return records + population({"train": {"frustrated": 50}}, corpus="iemocap", speakers=8, prefix="rf")
 
 
@@ -121,7 +123,9 @@ def test_cap_repair_reaches_the_exact_counts_greedy_can_miss():
 def test_cap_makes_target_unreachable_reports_reachable():
     records = [utt(f"x{i}", label="angry", speaker="one") for i in range(10)]
     records += [utt(f"y{i}", label="sad", speaker=f"s{i}") for i in range(10)]
-    with pytest.raises(SubsetError, match=r"class angry: needed 5, available 10 \(3 reachable with at most 3"):
+    with pytest.raises(
+        SubsetError, match=r"class angry: needed 5, available 10 \(3 reachable with at most 3"
+    ):
         subset(records, "4class", distribution={"angry": 0.5, "sad": 0.5}, size=10, max_per_speaker=3)
 
 
@@ -157,8 +161,9 @@ def test_balanced_with_cap_finds_largest_feasible():
 
 
 def test_distribution_exact_and_errors(msp):
-    result = subset(msp, "4class", distribution={"neutral": 0.4, "happy": 0.2, "sad": 0.2, "angry": 0.2},
-                    size=1000)
+    result = subset(
+        msp, "4class", distribution={"neutral": 0.4, "happy": 0.2, "sad": 0.2, "angry": 0.2}, size=1000
+    )
     total = Counter(cls for counts in result.selected.values() for cls, n in counts.items() for _ in range(n))
     assert sum(total.values()) == 1000
     largest = subset(msp, "4class", distribution={"neutral": 0.5, "sad": 0.5})
@@ -183,18 +188,45 @@ def test_mode_and_view_errors(msp):
 
 
 def test_cli_subset_match_writes_recipe_and_is_reproducible(tmp_path):
-    msp = population({"train": {"neutral": 30, "happy": 30, "sad": 30, "angry": 30},
-                      "test1": {"neutral": 20, "happy": 20, "sad": 20, "angry": 20}}, speakers=10)
-    ref = population({"train": {"neutral": 10, "happy": 12, "sad": 8, "angry": 5},
-                      "test": {"neutral": 4, "happy": 3, "sad": 2, "angry": 1}}, corpus="iemocap", prefix="r")
+    msp = population(
+        {
+            "train": {"neutral": 30, "happy": 30, "sad": 30, "angry": 30},
+            "test1": {"neutral": 20, "happy": 20, "sad": 20, "angry": 20},
+        },
+        speakers=10,
+    )
+    ref = population(
+        {
+            "train": {"neutral": 10, "happy": 12, "sad": 8, "angry": 5},
+            "test": {"neutral": 4, "happy": 3, "sad": 2, "angry": 1},
+        },
+        corpus="iemocap",
+        prefix="r",
+    )
     inp, refp = write(tmp_path, "msp.parquet", msp), write(tmp_path, "ref.jsonl", ref)
     runner = CliRunner()
     outs = []
     for name in ("a.parquet", "b.parquet"):
         out = tmp_path / name
-        result = runner.invoke(app, ["subset", str(inp), "-o", str(out), "--match", str(refp), "--split-map",
-                                     "train=train,test=test1", "--view", "4class", "--seed", "5",
-                                     "--max-per-speaker", "6"])
+        result = runner.invoke(
+            app,
+            [
+                "subset",
+                str(inp),
+                "-o",
+                str(out),
+                "--match",
+                str(refp),
+                "--split-map",
+                "train=train,test=test1",
+                "--view",
+                "4class",
+                "--seed",
+                "5",
+                "--max-per-speaker",
+                "6",
+            ],
+        )
         assert result.exit_code == 0, result.output
         outs.append(out)
     assert outs[0].read_bytes() == outs[1].read_bytes()
@@ -205,13 +237,27 @@ def test_cli_subset_match_writes_recipe_and_is_reproducible(tmp_path):
     assert step["selected"]["test1"] == {"neutral": 4, "happy": 3, "sad": 2, "angry": 1}
     assert "wrote 45 utterances" in result.output
 
-    bad = runner.invoke(app, ["subset", str(inp), "-o", str(tmp_path / "c.parquet"), "--distribution",
-                              "neutral=0.5,calm=0.5"])
+    bad = runner.invoke(
+        app, ["subset", str(inp), "-o", str(tmp_path / "c.parquet"), "--distribution", "neutral=0.5,calm=0.5"]
+    )
     assert bad.exit_code == 1 and "not in view '4class'" in bad.output and "Traceback" not in bad.output
     short = runner.invoke(app, ["subset", str(inp), "-o", str(tmp_path / "d.parquet"), "--size", "100000"])
     assert short.exit_code == 1 and "more than the 200 records" in short.output
-    only = runner.invoke(app, ["subset", str(inp), "-o", str(tmp_path / "e.jsonl"), "--balanced", "--split",
-                               "test1", "--project", "--seed", "2"])
+    only = runner.invoke(
+        app,
+        [
+            "subset",
+            str(inp),
+            "-o",
+            str(tmp_path / "e.jsonl"),
+            "--balanced",
+            "--split",
+            "test1",
+            "--project",
+            "--seed",
+            "2",
+        ],
+    )
     assert only.exit_code == 0, only.output
     written = read_manifest(tmp_path / "e.jsonl")
     assert len(written.records) == 80 and {u.split for u in written.records} == {"test1"}

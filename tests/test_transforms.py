@@ -19,9 +19,16 @@ runner = CliRunner()
 
 def rated() -> list:
     return [
-        utt("a", label="neutral", votes={"neutral": 2, "sad": 1},
-            annotations=[Annotation("r1", categories=["neutral"]), Annotation("r2", categories=["neutral"]),
-                         Annotation("r3", categories=["sad"], secondary=["happy"])]),
+        utt(
+            "a",
+            label="neutral",
+            votes={"neutral": 2, "sad": 1},
+            annotations=[
+                Annotation("r1", categories=["neutral"]),
+                Annotation("r2", categories=["neutral"]),
+                Annotation("r3", categories=["sad"], secondary=["happy"]),
+            ],
+        ),
         utt("b", label="happy", votes={"happy": 2, "excited": 1, "angry": 1}),
         utt("c", label=None, votes={"angry": 1, "frustrated": 1}),
         utt("d", "iemocap", label="sad", votes={"sad": 3}, split=None, duration=12.0),
@@ -111,15 +118,44 @@ def test_with_step_appends():
 def test_cli_scramble_filter_merge(tmp_path):
     inp = write(tmp_path, "in.jsonl", rated())
     out = tmp_path / "scr.parquet"
-    result = runner.invoke(app, ["scramble", str(inp), "-o", str(out), "--swap", "neutral:sad", "--swap",
-                                 "happy:angry", "--corpus", "msp-podcast"])
+    result = runner.invoke(
+        app,
+        [
+            "scramble",
+            str(inp),
+            "-o",
+            str(out),
+            "--swap",
+            "neutral:sad",
+            "--swap",
+            "happy:angry",
+            "--corpus",
+            "msp-podcast",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "scrambled 3 of 4" in result.output
     records = read_manifest(out).records
     assert records[1].extra["scrambled"]["neutral"] == "sad" and records[0].label == "sad"  # iemocap/d first
     back = tmp_path / "back.jsonl"
-    assert runner.invoke(app, ["scramble", str(out), "-o", str(back), "--swap", "neutral:sad",
-                               "--swap", "happy:angry", "--corpus", "msp-podcast"]).exit_code == 0
+    assert (
+        runner.invoke(
+            app,
+            [
+                "scramble",
+                str(out),
+                "-o",
+                str(back),
+                "--swap",
+                "neutral:sad",
+                "--swap",
+                "happy:angry",
+                "--corpus",
+                "msp-podcast",
+            ],
+        ).exit_code
+        == 0
+    )
     assert read_manifest(back).records == read_manifest(inp).records
     bad = runner.invoke(app, ["scramble", str(inp), "-o", str(back), "--swap", "neutral-sad"])
     assert bad.exit_code == 1 and "--swap expects A:B" in bad.output

@@ -31,15 +31,16 @@ def register(cls: type[Op]) -> type[Op]:
 
 
 # ---------------------------------------------------------------------------------------- validation
-def check_range(op: str, name: str, value: Any, lo: float, hi: float, *, lo_open: bool = False,
-                hi_open: bool = False) -> float:
+def check_range(
+    op: str, name: str, value: Any, lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False
+) -> float:
     """``value`` as float if inside the range, else ValueError naming op, parameter, value and range."""
     left, right = ("(" if lo_open else "["), (")" if hi_open else "]")
     allowed = f"{left}{lo:g}, {hi:g}{right}"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{op}: {name}={value!r} must be a number in {allowed}")
     v = float(value)
-    bad = (math.isnan(v) or v < lo or v > hi or (lo_open and v == lo) or (hi_open and v == hi))
+    bad = math.isnan(v) or v < lo or v > hi or (lo_open and v == lo) or (hi_open and v == hi)
     if bad:
         raise ValueError(f"{op}: {name}={value!r} is outside the allowed range {allowed}")
     return v
@@ -76,8 +77,9 @@ def check_values(op: str, name: str, values: Any, lo: float, hi: float) -> list[
 class RangeOrChoice:
     """A scalar drawn uniformly from [min, max] or from a list of values (e.g. SNRs 0/10/20 dB)."""
 
-    def __init__(self, op: str, name: str, lo: float, hi: float, minimum: Any, maximum: Any,
-                 values: Any = None) -> None:
+    def __init__(
+        self, op: str, name: str, lo: float, hi: float, minimum: Any, maximum: Any, values: Any = None
+    ) -> None:
         self.name = name
         if values is not None:
             self.values: list[float] | None = check_values(op, f"{name}s", values, lo, hi)
@@ -119,8 +121,12 @@ class Op:
         """JSON-able parameters for one example of valid length ``length``."""
         return {}
 
-    def apply(self, batch: Batch, params: list[dict[str, Any]], measure: bool = False,
-              ) -> tuple[Batch, dict[str, list[Any]] | None]:
+    def apply(
+        self,
+        batch: Batch,
+        params: list[dict[str, Any]],
+        measure: bool = False,
+    ) -> tuple[Batch, dict[str, list[Any]] | None]:
         """Transform every row of ``batch`` with its ``params``; optionally return measured values per row."""
         raise NotImplementedError
 
@@ -138,8 +144,12 @@ class Op:
         """One provenance dict per example from :meth:`decide`'s answer."""
         return [{"op": self.label, "applied": d is not None, **(d or {})} for d in decided]
 
-    def forward(self, batch: Batch, seeds: Sequence[int], measure: bool = False,
-                ) -> tuple[Batch, list[dict[str, Any]]]:
+    def forward(
+        self,
+        batch: Batch,
+        seeds: Sequence[int],
+        measure: bool = False,
+    ) -> tuple[Batch, list[dict[str, Any]]]:
         if len(seeds) != batch.size:
             raise ValueError(f"{self.label}: {batch.size} rows but {len(seeds)} seeds")
         decided = self.decide(seeds, batch)
@@ -155,9 +165,16 @@ class Op:
                     prov[i][key] = v
         return batch.merge(rows, out), prov
 
-    def __call__(self, x: torch.Tensor, lengths: torch.Tensor | Sequence[int], sample_rate: int,
-                 ids: Sequence[str] | None = None, seed: int = 0, copy: int | Sequence[int] = 0,
-                 measure: bool = False) -> tuple[torch.Tensor, torch.Tensor, list[dict[str, Any]]]:
+    def __call__(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor | Sequence[int],
+        sample_rate: int,
+        ids: Sequence[str] | None = None,
+        seed: int = 0,
+        copy: int | Sequence[int] = 0,
+        measure: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor, list[dict[str, Any]]]:
         """Apply to a padded batch; parameters derive from (seed, ids[i], copy), so pass real ids.
 
         Without ``ids`` the row index is used, which makes the result depend on batch order.
@@ -175,7 +192,9 @@ class Op:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in fields.items())})"
 
 
-def tensor_of(params: list[dict[str, Any]], key: str, device: torch.device, dtype=torch.float32) -> torch.Tensor:
+def tensor_of(
+    params: list[dict[str, Any]], key: str, device: torch.device, dtype=torch.float32
+) -> torch.Tensor:
     """Column ``key`` of the per-row parameter dicts as a tensor on ``device`` (one host->device copy)."""
     return torch.tensor([p[key] for p in params], dtype=dtype).to(device, non_blocking=True)
 

@@ -110,8 +110,9 @@ class Batch:
         return Batch.from_lens(out, lens, self.sample_rate)
 
 
-def entry_batch(x: torch.Tensor, lengths: torch.Tensor | Sequence[int], sample_rate: int,
-                ids: Sequence[str] | None = None) -> Batch:
+def entry_batch(
+    x: torch.Tensor, lengths: torch.Tensor | Sequence[int], sample_rate: int, ids: Sequence[str] | None = None
+) -> Batch:
     """A caller's padded batch as a :class:`Batch` whose padding is guaranteed zero (a copy; the caller's
     tensor is never modified). Every op relies on that invariant, e.g. to sum powers without masks.
     NaN/inf samples in the valid region are an error naming the examples: they would spread through every
@@ -130,7 +131,9 @@ def entry_batch(x: torch.Tensor, lengths: torch.Tensor | Sequence[int], sample_r
     if not bool(finite.all()):
         rows = [int(i) for i in torch.nonzero(~finite).flatten()]
         names = [ids[i] if ids is not None else f"row {i}" for i in rows]
-        raise ValueError(f"non-finite samples (NaN or inf) in the input audio of {', '.join(map(str, names))}")
+        raise ValueError(
+            f"non-finite samples (NaN or inf) in the input audio of {', '.join(map(str, names))}"
+        )
     return Batch(clean, batch.lengths, sample_rate, batch.lens)
 
 
@@ -182,17 +185,23 @@ def wrap_index(offset: torch.Tensor, period: torch.Tensor, T: int, max_period: i
     multiple of the period, which the two corrections fix.
     """
     if int(T) + 2 * int(max_period) >= 1 << 24:
-        return torch.remainder(offset[:, None] + torch.arange(T, device=offset.device)[None, :], period[:, None])
+        return torch.remainder(
+            offset[:, None] + torch.arange(T, device=offset.device)[None, :], period[:, None]
+        )
     per = period.to(torch.float32)[:, None]
-    pos = offset.to(torch.float32)[:, None] + torch.arange(T, device=offset.device, dtype=torch.float32)[None, :]
+    pos = (
+        offset.to(torch.float32)[:, None]
+        + torch.arange(T, device=offset.device, dtype=torch.float32)[None, :]
+    )
     pos = pos - torch.floor(pos / per) * per
     pos = torch.where(pos < 0, pos + per, pos)
     pos = torch.where(pos >= per, pos - per, pos)
     return pos.to(torch.int64)
 
 
-def active_mask(x: torch.Tensor, lengths: torch.Tensor, sample_rate: int, gate_db: float = -30.0,
-                frame_s: float = 0.02) -> torch.Tensor:
+def active_mask(
+    x: torch.Tensor, lengths: torch.Tensor, sample_rate: int, gate_db: float = -30.0, frame_s: float = 0.02
+) -> torch.Tensor:
     """(B, T) bool: valid samples inside 20 ms frames whose power is within ``gate_db`` of the loudest frame.
 
     The "speech-active" reference for SNR; an all-silent row falls back to its whole valid region.
@@ -212,9 +221,17 @@ def active_mask(x: torch.Tensor, lengths: torch.Tensor, sample_rate: int, gate_d
     return torch.where(empty, valid, samples)
 
 
-def mix_at_snr(x: torch.Tensor, noise: torch.Tensor, lengths: torch.Tensor, snr_db: torch.Tensor,
-               sample_rate: int, reference: str = "whole", gate_db: float = -30.0, *, lens: Sequence[int],
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+def mix_at_snr(
+    x: torch.Tensor,
+    noise: torch.Tensor,
+    lengths: torch.Tensor,
+    snr_db: torch.Tensor,
+    sample_rate: int,
+    reference: str = "whole",
+    gate_db: float = -30.0,
+    *,
+    lens: Sequence[int],
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``x + g * noise`` with g chosen per row so the SNR on the reference region equals ``snr_db``: the
     ``"whole"`` valid region, or its ``"active"`` frames (see :func:`active_mask`).
 
@@ -230,10 +247,15 @@ def mix_at_snr(x: torch.Tensor, noise: torch.Tensor, lengths: torch.Tensor, snr_
         region = active_mask(x, lengths, sample_rate, gate_db)
         p_sig, p_noise = masked_power(x, region), masked_power(noise, region)
     target = 10.0 ** (-snr_db.to(x.dtype) / 10.0)
-    gain = torch.where(p_noise > 0, torch.sqrt(p_sig * target / p_noise.clamp(min=1e-30)), torch.zeros_like(p_sig))
+    gain = torch.where(
+        p_noise > 0, torch.sqrt(p_sig * target / p_noise.clamp(min=1e-30)), torch.zeros_like(p_sig)
+    )
     added = gain * gain * p_noise
-    achieved = torch.where(added > 0, 10.0 * torch.log10(p_sig.clamp(min=1e-30) / added.clamp(min=1e-30)),
-                           torch.full_like(p_sig, math.inf))
+    achieved = torch.where(
+        added > 0,
+        10.0 * torch.log10(p_sig.clamp(min=1e-30) / added.clamp(min=1e-30)),
+        torch.full_like(p_sig, math.inf),
+    )
     return torch.addcmul(x, gain[:, None], noise), achieved
 
 
@@ -353,8 +375,9 @@ def _counter_keys(keys: Sequence[int] | torch.Tensor, stream: int) -> tuple[list
     return k1.tolist(), k2.tolist()
 
 
-def _counter_u32(keys: Sequence[int] | torch.Tensor, n: int, stream: int, device: torch.device | str,
-                 offset: int = 0) -> np.ndarray | torch.Tensor:
+def _counter_u32(
+    keys: Sequence[int] | torch.Tensor, n: int, stream: int, device: torch.device | str, offset: int = 0
+) -> np.ndarray | torch.Tensor:
     """(B, n) hash of (key, stream, offset + i): uint32 numpy on CPU, int64 torch elsewhere (same values)."""
     if offset + n > 2**32:
         raise ValueError("counter range exhausted (more than 2**32 draws for one key and stream)")
@@ -372,16 +395,21 @@ def _counter_u32(keys: Sequence[int] | torch.Tensor, n: int, stream: int, device
     return _mix32_(h)
 
 
-def counter_bits(keys: Sequence[int] | torch.Tensor, n: int, stream: int, device: torch.device | str,
-                 offset: int = 0) -> torch.Tensor:
+def counter_bits(
+    keys: Sequence[int] | torch.Tensor, n: int, stream: int, device: torch.device | str, offset: int = 0
+) -> torch.Tensor:
     """(B, n) int64 hash values in [0, 2**32) of (key, stream, offset + i): a counter-based RNG whose values
     are identical on every device (integer arithmetic only)."""
     h = _counter_u32(keys, n, stream, device, offset)
     return torch.from_numpy(h.astype(np.int64)) if isinstance(h, np.ndarray) else h
 
 
-def counter_bytes(keys: Sequence[int] | torch.Tensor, n: int, stream: int, device: torch.device | str,
-                  ) -> torch.Tensor:
+def counter_bytes(
+    keys: Sequence[int] | torch.Tensor,
+    n: int,
+    stream: int,
+    device: torch.device | str,
+) -> torch.Tensor:
     """(B, 4n) uint8: the little-endian bytes of :func:`counter_bits` (four 8-bit uniforms per hash)."""
     h = _counter_u32(keys, n, stream, device)
     if isinstance(h, np.ndarray):
@@ -389,17 +417,21 @@ def counter_bytes(keys: Sequence[int] | torch.Tensor, n: int, stream: int, devic
     return h.to(torch.int32).view(torch.uint8)  # int64 -> int32 keeps the low 32 bits
 
 
-def counter_uniform(keys: Sequence[int] | torch.Tensor, n: int, stream: int, device: torch.device | str,
-                    offset: int = 0) -> torch.Tensor:
+def counter_uniform(
+    keys: Sequence[int] | torch.Tensor, n: int, stream: int, device: torch.device | str, offset: int = 0
+) -> torch.Tensor:
     """(B, n) float32 uniform on (0, 1) with 24-bit resolution."""
     h = _counter_u32(keys, n, stream, device, offset)
     if isinstance(h, np.ndarray):
-        return torch.from_numpy(((h >> np.uint32(8)).astype(np.float32) + np.float32(0.5)) * np.float32(2.0**-24))
+        return torch.from_numpy(
+            ((h >> np.uint32(8)).astype(np.float32) + np.float32(0.5)) * np.float32(2.0**-24)
+        )
     return ((h >> 8).to(torch.float32) + 0.5) * (2.0**-24)
 
 
-def counter_complex_normal(keys: Sequence[int] | torch.Tensor, n: int, stream: int,
-                           device: torch.device | str, offset: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def counter_complex_normal(
+    keys: Sequence[int] | torch.Tensor, n: int, stream: int, device: torch.device | str, offset: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Real and imaginary parts (each (B, n), N(0, 1)) of circular complex Gaussians (Box-Muller)."""
     u1 = counter_uniform(keys, n, 2 * stream, device, offset)
     u2 = counter_uniform(keys, n, 2 * stream + 1, device, offset)
@@ -408,8 +440,12 @@ def counter_complex_normal(keys: Sequence[int] | torch.Tensor, n: int, stream: i
     return r * torch.cos(theta), r * torch.sin(theta)
 
 
-def counter_normal(keys: Sequence[int] | torch.Tensor, n: int, stream: int, device: torch.device | str,
-                   ) -> torch.Tensor:
+def counter_normal(
+    keys: Sequence[int] | torch.Tensor,
+    n: int,
+    stream: int,
+    device: torch.device | str,
+) -> torch.Tensor:
     """(B, n) float32 standard normals; value i depends only on (key, stream, i), not on n."""
     half = (n + 1) // 2
     re, im = counter_complex_normal(keys, half, stream, device)
@@ -417,8 +453,10 @@ def counter_normal(keys: Sequence[int] | torch.Tensor, n: int, stream: int, devi
 
 
 # --------------------------------------------------------------------------------- padding helpers
-def pad_batch(signals: Sequence[np.ndarray | torch.Tensor], device: torch.device | str = "cpu",
-              ) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_batch(
+    signals: Sequence[np.ndarray | torch.Tensor],
+    device: torch.device | str = "cpu",
+) -> tuple[torch.Tensor, torch.Tensor]:
     """1-D signals -> zero-padded (B, T) float32 tensor and int64 lengths."""
     lens = [int(len(s)) for s in signals]
     T = max(lens, default=0)

@@ -22,7 +22,9 @@ from sercorpus.augment.reverb import ConvolutionReverb, convolve_matched
 def _domain_of(ops: Sequence[Op], label: str) -> str:
     domains = {op.domain for op in ops}
     if len(domains) > 1:
-        raise ValueError(f"{label}: cannot mix waveform and feature ops in one composition ({sorted(domains)})")
+        raise ValueError(
+            f"{label}: cannot mix waveform and feature ops in one composition ({sorted(domains)})"
+        )
     return domains.pop() if domains else "waveform"
 
 
@@ -78,16 +80,23 @@ class Chain(Op):
         filters = list(zip(ops[1:] if reverb else ops, decided[1:] if reverb else decided, strict=True))
         rev_rows = [i for i, d in enumerate(decided[0]) if d is not None] if reverb else []
         reverberated = set(rev_rows)
-        filt_rows = [i for i in range(batch.size) if i not in reverberated
-                     and any(d[i] is not None for _, d in filters)]
+        filt_rows = [
+            i
+            for i in range(batch.size)
+            if i not in reverberated and any(d[i] is not None for _, d in filters)
+        ]
         if rev_rows:
             part = batch.select(rev_rows)
             stages = [(op, [d[i] for i in rev_rows]) for op, d in filters]
             rirs, lead = reverb.impulse_responses(part, [decided[0][i] for i in rev_rows])  # type: ignore[union-attr]
-            gains = (lambda n: filter_gains(stages, n, part.sample_rate, part.x.device)) \
-                if any(any(p is not None for p in prm) for _, prm in stages) else None
-            part = convolve_matched(part, rirs, lead, then=gains,
-                                    guard=filters_guard(stages, part.sample_rate) if gains else 0)
+            gains = (
+                (lambda n: filter_gains(stages, n, part.sample_rate, part.x.device))
+                if any(any(p is not None for p in prm) for _, prm in stages)
+                else None
+            )
+            part = convolve_matched(
+                part, rirs, lead, then=gains, guard=filters_guard(stages, part.sample_rate) if gains else 0
+            )
             batch = batch.merge(rev_rows, part)
         if filt_rows:
             part = batch.select(filt_rows)
@@ -157,8 +166,9 @@ class OneOf(Op):
 CPU_BLOCK_SAMPLES = 1 << 18
 
 
-def forward_blocked(op: Op, batch: Batch, seeds: Sequence[int], measure: bool = False,
-                    block: int | None = CPU_BLOCK_SAMPLES) -> tuple[Batch, list[dict[str, Any]]]:
+def forward_blocked(
+    op: Op, batch: Batch, seeds: Sequence[int], measure: bool = False, block: int | None = CPU_BLOCK_SAMPLES
+) -> tuple[Batch, list[dict[str, Any]]]:
     """``op.forward`` over length-sorted row groups on CPU; identical results, since every example's
     randomness is its own."""
     if batch.x.device.type != "cpu" or not block or batch.size * batch.x.shape[-1] <= block:
@@ -208,11 +218,17 @@ class Augmenter:
     def domain(self) -> str:
         return self.op.domain
 
-    def forward(self, batch: Batch, seeds: Sequence[int], measure: bool = False,
-                ) -> tuple[Batch, list[dict[str, Any]]]:
+    def forward(
+        self,
+        batch: Batch,
+        seeds: Sequence[int],
+        measure: bool = False,
+    ) -> tuple[Batch, list[dict[str, Any]]]:
         chosen = [bool(ExampleRNG(derive_seed(s, "rate")).random() < self.rate) for s in seeds]
         rows = [i for i, c in enumerate(chosen) if c]
-        prov: list[dict[str, Any]] = [{"augmented": c, "example_seed": s} for c, s in zip(chosen, seeds, strict=True)]
+        prov: list[dict[str, Any]] = [
+            {"augmented": c, "example_seed": s} for c, s in zip(chosen, seeds, strict=True)
+        ]
         if rows:
             sub, sub_prov = forward_blocked(self.op, batch.select(rows), [seeds[i] for i in rows], measure)
             batch = batch.merge(rows, sub)
@@ -220,9 +236,16 @@ class Augmenter:
                 prov[r]["ops"] = p
         return batch, prov
 
-    def __call__(self, x: torch.Tensor, lengths: torch.Tensor | Sequence[int], ids: Sequence[str],
-                 copy: int | Sequence[int] = 0, seed: int = 0, measure: bool = False,
-                 sample_rate: int | None = None) -> AugmentOutput:
+    def __call__(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor | Sequence[int],
+        ids: Sequence[str],
+        copy: int | Sequence[int] = 0,
+        seed: int = 0,
+        measure: bool = False,
+        sample_rate: int | None = None,
+    ) -> AugmentOutput:
         batch = entry_batch(x, lengths, sample_rate or self.sample_rate, ids)
         copies = [copy] * batch.size if isinstance(copy, int) else list(copy)
         seeds = example_seeds(seed, list(ids), copies)

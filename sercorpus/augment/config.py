@@ -49,8 +49,9 @@ def _resolve_path(value: Any, base_dir: Path | None) -> Any:
     return value
 
 
-def build_op(spec: Any, resources: Mapping[str, Any] | None = None, base_dir: Path | None = None,
-             where: str = "config") -> Op:
+def build_op(
+    spec: Any, resources: Mapping[str, Any] | None = None, base_dir: Path | None = None, where: str = "config"
+) -> Op:
     """One node of the tree: ``{op: name, ...params}``, ``{chain: [...], p}`` or ``{one_of: [...], weights, p}``."""
     resources = dict(resources or {})
     if not isinstance(spec, Mapping):
@@ -96,8 +97,10 @@ def build_op(spec: Any, resources: Mapping[str, Any] | None = None, base_dir: Pa
         raise ValueError(f"{where}: {exc}") from None
 
 
-def load_config(config: str | Path | Mapping[str, Any], resources: Mapping[str, Any] | None = None,
-                ) -> Augmenter:
+def load_config(
+    config: str | Path | Mapping[str, Any],
+    resources: Mapping[str, Any] | None = None,
+) -> Augmenter:
     """A YAML file (or an already-parsed mapping) -> :class:`Augmenter`."""
     base_dir = None
     if isinstance(config, (str, Path)):

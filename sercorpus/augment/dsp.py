@@ -78,8 +78,13 @@ def _int_power(r: torch.Tensor, k: int) -> torch.Tensor:
     return out  # type: ignore[return-value]
 
 
-def butterworth_magnitude(n_fft: int, sample_rate: int, cutoffs: torch.Tensor, order: int, kind: str,
-                          ) -> torch.Tensor:
+def butterworth_magnitude(
+    n_fft: int,
+    sample_rate: int,
+    cutoffs: torch.Tensor,
+    order: int,
+    kind: str,
+) -> torch.Tensor:
     """|H| of the digital Butterworth filter scipy designs with ``butter(order, fc, kind, fs=sr)``.
 
     The analog prototype 1/sqrt(1 + (f/fc)^(2n)) under the bilinear transform becomes
@@ -109,8 +114,13 @@ def sinc_width(orig: int, new: int, zero_crossings: int = 16, rolloff: float = 0
 
 
 @functools.lru_cache(maxsize=64)
-def _sinc_kernels(orig: int, new: int, zero_crossings: int, rolloff: float, device_str: str,
-                  ) -> tuple[torch.Tensor, int]:
+def _sinc_kernels(
+    orig: int,
+    new: int,
+    zero_crossings: int,
+    rolloff: float,
+    device_str: str,
+) -> tuple[torch.Tensor, int]:
     """Polyphase Hann-windowed sinc kernels (new, 1, taps) for an orig->new rational resampler."""
     base = min(orig, new) * rolloff
     width = sinc_width(orig, new, zero_crossings, rolloff)
@@ -119,13 +129,20 @@ def _sinc_kernels(orig: int, new: int, zero_crossings: int, rolloff: float, devi
     t = (t * base).clamp(-zero_crossings, zero_crossings)
     window = torch.cos(t * math.pi / zero_crossings / 2) ** 2
     t = t * math.pi
-    kernel = torch.where(t == 0, torch.ones_like(t), torch.sin(t) / torch.where(t == 0, torch.ones_like(t), t))
+    kernel = torch.where(
+        t == 0, torch.ones_like(t), torch.sin(t) / torch.where(t == 0, torch.ones_like(t), t)
+    )
     kernel = kernel * window * (base / orig)
     return kernel.to(torch.float32)[:, None, :].to(device_str), width
 
 
-def resample(x: torch.Tensor, orig: int, new: int, zero_crossings: int = 16, rolloff: float = 0.95,
-             ) -> torch.Tensor:
+def resample(
+    x: torch.Tensor,
+    orig: int,
+    new: int,
+    zero_crossings: int = 16,
+    rolloff: float = 0.95,
+) -> torch.Tensor:
     """Band-limited resampling of (B, T) from ``orig`` to ``new`` Hz (any integers), length ceil(T*new/orig).
 
     Each output sample depends only on nearby input samples (no FFT over the batch length), so the result

@@ -44,8 +44,10 @@ class AugmentSummary:
     achieved_snr_db: list[float] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"{self.written} written, {self.skipped} already done, {self.seconds_in:.1f} s in -> "
-                f"{self.seconds_out:.1f} s out, in {self.out_dir}")
+        return (
+            f"{self.written} written, {self.skipped} already done, {self.seconds_in:.1f} s in -> "
+            f"{self.seconds_out:.1f} s out, in {self.out_dir}"
+        )
 
 
 def list_inputs(source: str | Path) -> list[InputItem]:
@@ -61,7 +63,9 @@ def list_inputs(source: str | Path) -> list[InputItem]:
     from sercorpus.core.manifest import read_manifest
 
     manifest = read_manifest(source)
-    return [InputItem(u.id, manifest.audio_file(u), u.offset, u.duration, u.channel) for u in manifest.records]
+    return [
+        InputItem(u.id, manifest.audio_file(u), u.offset, u.duration, u.channel) for u in manifest.records
+    ]
 
 
 def output_stem(utt_id: str, copy: int) -> str:
@@ -132,7 +136,9 @@ def augment_files(
     resources = {"noise_root": noise_root, "rir_dir": rir_dir}
     aug = config if isinstance(config, Augmenter) else load_config(config, resources)
     if aug.domain != "waveform":
-        raise ValueError("this config augments features (SpecAugment); apply it in the training loop, not to files")
+        raise ValueError(
+            "this config augments features (SpecAugment); apply it in the training loop, not to files"
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     items = list_inputs(source)[:limit]
@@ -149,16 +155,24 @@ def augment_files(
     cache: dict[InputItem, tuple[np.ndarray, int]] = {}
     last_use = {item: i for i, (item, _, _) in enumerate(pending)}
     for start in range(0, len(pending), batch_size):
-        chunk = pending[start: start + batch_size]
+        chunk = pending[start : start + batch_size]
         for item, _, _ in chunk:
             if item not in cache:
                 cache[item] = _load(item, sr)
         signals = [cache[item][0] for item, _, _ in chunk]
         x, lengths = pad_batch(signals, device)
         with torch.inference_mode():
-            result = aug(x, lengths, ids=[i.id for i, _, _ in chunk], copy=[k for _, k, _ in chunk], seed=seed,
-                         measure=True)
-        for (item, _, stem), y, prov in zip(chunk, unpad(result.x, result.lengths), result.provenance, strict=True):
+            result = aug(
+                x,
+                lengths,
+                ids=[i.id for i, _, _ in chunk],
+                copy=[k for _, k, _ in chunk],
+                seed=seed,
+                measure=True,
+            )
+        for (item, _, stem), y, prov in zip(
+            chunk, unpad(result.x, result.lengths), result.provenance, strict=True
+        ):
             write_wav(out / f"{stem}.wav", y, sr, subtype=subtype)
             payload = {
                 **prov,
@@ -176,8 +190,9 @@ def augment_files(
             summary.written += 1
             summary.seconds_in += len(cache[item][0]) / sr
             summary.seconds_out += len(y) / sr
-            summary.achieved_snr_db += [float(d["achieved_snr_db"]) for d in provenance_nodes(prov)
-                                        if "achieved_snr_db" in d]  # every measured SNR
+            summary.achieved_snr_db += [
+                float(d["achieved_snr_db"]) for d in provenance_nodes(prov) if "achieved_snr_db" in d
+            ]  # every measured SNR
         for item, _, _ in chunk:  # drop decoded audio no later batch needs
             if last_use[item] < start + batch_size:
                 cache.pop(item, None)

@@ -23,8 +23,13 @@ from sercorpus.augment.dsp import butterworth_magnitude, butterworth_tail, hz_to
 class SpectralFilter(Op):
     """An LTI op defined by a per-example magnitude on the rfft grid; adjacent ones fuse into one FFT pair."""
 
-    def response(self, params: list[dict[str, Any]], n_fft: int, sample_rate: int, device: torch.device,
-                 ) -> torch.Tensor:
+    def response(
+        self,
+        params: list[dict[str, Any]],
+        n_fft: int,
+        sample_rate: int,
+        device: torch.device,
+    ) -> torch.Tensor:
         """(B, n_fft//2 + 1) real gains."""
         raise NotImplementedError
 
@@ -36,8 +41,12 @@ class SpectralFilter(Op):
         return apply_filters(batch, [(self, params)]), None
 
 
-def filter_gains(stages: list[tuple[SpectralFilter, list[dict[str, Any] | None]]], n: int, sample_rate: int,
-                 device: torch.device) -> torch.Tensor | None:
+def filter_gains(
+    stages: list[tuple[SpectralFilter, list[dict[str, Any] | None]]],
+    n: int,
+    sample_rate: int,
+    device: torch.device,
+) -> torch.Tensor | None:
     """Product of the stages' per-row gains on the rfft grid of size n (1 where a row skips a stage);
     None when no row applies any stage."""
     gain = None
@@ -76,8 +85,14 @@ class _Butterworth(SpectralFilter):
 
     cutoffs: ClassVar[tuple[float, float]]
 
-    def __init__(self, min_cutoff_hz: float | None = None, max_cutoff_hz: float | None = None, order: int = 9,
-                 scale: str = "mel", p: float = 1.0) -> None:
+    def __init__(
+        self,
+        min_cutoff_hz: float | None = None,
+        max_cutoff_hz: float | None = None,
+        order: int = 9,
+        scale: str = "mel",
+        p: float = 1.0,
+    ) -> None:
         super().__init__(p)
         lo, hi = self.cutoffs
         lo = lo if min_cutoff_hz is None else min_cutoff_hz
@@ -91,7 +106,9 @@ class _Butterworth(SpectralFilter):
     def sample(self, rng: ExampleRNG, length: int, sample_rate: int) -> dict[str, Any]:
         lo, hi = self.min_cutoff_hz, self.max_cutoff_hz
         if hi >= sample_rate / 2:
-            raise ValueError(f"{self.name}: max_cutoff_hz={hi:g} must be below Nyquist ({sample_rate / 2:g} Hz)")
+            raise ValueError(
+                f"{self.name}: max_cutoff_hz={hi:g} must be below Nyquist ({sample_rate / 2:g} Hz)"
+            )
         if self.scale == "linear":
             fc = rng.uniform(lo, hi)
         elif self.scale == "log":

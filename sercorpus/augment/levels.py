@@ -41,8 +41,15 @@ class Fade(Op):
 
     name = "fade"
 
-    def __init__(self, max_in: float = 0.1, max_out: float = 0.1, min_in: float = 0.0, min_out: float = 0.0,
-                 shape: str = "linear", p: float = 1.0) -> None:
+    def __init__(
+        self,
+        max_in: float = 0.1,
+        max_out: float = 0.1,
+        min_in: float = 0.0,
+        min_out: float = 0.0,
+        shape: str = "linear",
+        p: float = 1.0,
+    ) -> None:
         super().__init__(p)
         self.min_in = check_range(self.name, "min_in", min_in, 0.0, 0.5)
         self.max_in = check_range(self.name, "max_in", max_in, 0.0, 0.5)
@@ -53,16 +60,22 @@ class Fade(Op):
         self.shape = check_choice(self.name, "shape", shape, ("linear", "cosine"))
 
     def sample(self, rng: ExampleRNG, length: int, sample_rate: int) -> dict[str, Any]:
-        return {"fade_in": float(rng.uniform(self.min_in, self.max_in)),
-                "fade_out": float(rng.uniform(self.min_out, self.max_out))}
+        return {
+            "fade_in": float(rng.uniform(self.min_in, self.max_in)),
+            "fade_out": float(rng.uniform(self.min_out, self.max_out)),
+        }
 
     def apply(self, batch: Batch, params: list[dict[str, Any]], measure: bool = False):
         x = batch.x
         # ramps in samples: gain (t + 0.5) / n_in rising at the start, (L - t - 0.5) / n_out falling at the end
         n_in = [round(p["fade_in"] * n) for p, n in zip(params, batch.lens, strict=True)]
         n_out = [round(p["fade_out"] * n) for p, n in zip(params, batch.lens, strict=True)]
-        inv_in = torch.tensor([1.0 / n if n else 1e9 for n in n_in], dtype=torch.float32).to(x.device)[:, None]
-        inv_out = torch.tensor([1.0 / n if n else 1e9 for n in n_out], dtype=torch.float32).to(x.device)[:, None]
+        inv_in = torch.tensor([1.0 / n if n else 1e9 for n in n_in], dtype=torch.float32).to(x.device)[
+            :, None
+        ]
+        inv_out = torch.tensor([1.0 / n if n else 1e9 for n in n_out], dtype=torch.float32).to(x.device)[
+            :, None
+        ]
         ends = torch.tensor([n - 0.5 for n in batch.lens], dtype=torch.float32).to(x.device)[:, None]
         t = torch.arange(x.shape[-1], device=x.device, dtype=torch.float32)[None, :]
         env = torch.minimum((t + 0.5) * inv_in, (ends - t) * inv_out).clamp_(0.0, 1.0)
@@ -82,7 +95,9 @@ class GradualFade(Op):
 
     name = "gradual_fade"
 
-    def __init__(self, rate: float = 0.02, direction: str = "out", curve: str = "linear", p: float = 1.0) -> None:
+    def __init__(
+        self, rate: float = 0.02, direction: str = "out", curve: str = "linear", p: float = 1.0
+    ) -> None:
         super().__init__(p)
         self.rate = check_range(self.name, "rate", rate, 0.0, 1.0, lo_open=True, hi_open=True)
         self.direction = check_choice(self.name, "direction", direction, ("in", "out", "random"))

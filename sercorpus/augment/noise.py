@@ -42,10 +42,18 @@ _REFERENCES = ("whole", "active")
 
 
 @functools.lru_cache(maxsize=32)
-def _pink_shape(chunk: int, sample_rate: int, exponent: float, f_low: float, f_high: float, device_str: str,
-                ) -> torch.Tensor:
+def _pink_shape(
+    chunk: int,
+    sample_rate: int,
+    exponent: float,
+    f_low: float,
+    f_high: float,
+    device_str: str,
+) -> torch.Tensor:
     f = torch.arange(chunk // 2 + 1, dtype=torch.float64) * (sample_rate / chunk)
-    amp = torch.where((f >= f_low) & (f <= f_high), f.clamp(min=1e-9) ** (-exponent / 2.0), torch.zeros_like(f))
+    amp = torch.where(
+        (f >= f_low) & (f <= f_high), f.clamp(min=1e-9) ** (-exponent / 2.0), torch.zeros_like(f)
+    )
     return amp.to(torch.float32).to(device_str)
 
 
@@ -55,12 +63,19 @@ def _chunk_window(n: int, taper: int, device_str: str) -> torch.Tensor:
     ramp = torch.sin(0.5 * math.pi * (torch.arange(taper, dtype=torch.float64) + 0.5) / taper)
     w = torch.ones(n, dtype=torch.float64)
     w[:taper] = ramp
-    w[n - taper:] = ramp.flip(0)
+    w[n - taper :] = ramp.flip(0)
     return w.to(torch.float32).to(device_str)
 
 
-def colored_noise(keys: Sequence[int], T: int, sample_rate: int, exponent: float = 1.0, f_low: float = 20.0,
-                  f_high: float | None = None, device: torch.device | str = "cpu") -> torch.Tensor:
+def colored_noise(
+    keys: Sequence[int],
+    T: int,
+    sample_rate: int,
+    exponent: float = 1.0,
+    f_low: float = 20.0,
+    f_high: float | None = None,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
     """(B, T) noise with PSD ~ 1/f^exponent on [f_low, f_high]; row i depends only on keys[i] (not on T).
 
     Chunks of ~1 s (a power of two) get independent random spectra; consecutive chunks
@@ -85,25 +100,36 @@ def colored_noise(keys: Sequence[int], T: int, sample_rate: int, exponent: float
     frames = torch.fft.irfft(spec, n=chunk, dim=-1).mul_(_chunk_window(chunk, taper, str(device)))
     # chunk c covers [c*hop - taper, c*hop + hop): its body lands on block c, its head on block c-1's end
     body = frames[:, :, taper:].contiguous()
-    body[:, :-1, hop - taper:] += frames[:, 1:, :taper]
+    body[:, :-1, hop - taper :] += frames[:, 1:, :taper]
     return body.view(B, -1)[:, :T]
 
 
 class _SnrOp(Op):
     """Shared SNR parameters: a range or a list of SNRs, and where the SNR is measured."""
 
-    def _init_snr(self, min_snr_db: float | None, max_snr_db: float | None, snrs_db: Any, reference: str,
-                  gate_db: float) -> None:
+    def _init_snr(
+        self, min_snr_db: float | None, max_snr_db: float | None, snrs_db: Any, reference: str, gate_db: float
+    ) -> None:
         self.snr = RangeOrChoice(self.name, "snr_db", -30.0, 60.0, min_snr_db, max_snr_db, snrs_db)
         self.reference = check_choice(self.name, "reference", reference, _REFERENCES)
         self.gate_db = check_range(self.name, "gate_db", gate_db, -80.0, -1.0)
 
     def _mix(self, batch: Batch, noise: torch.Tensor, params: list[dict[str, Any]], measure: bool):
         snr = tensor_of(params, "snr_db", batch.x.device)
-        y, achieved = mix_at_snr(batch.x, noise, batch.lengths, snr, batch.sample_rate, self.reference,
-                                 self.gate_db, lens=batch.lens)
+        y, achieved = mix_at_snr(
+            batch.x,
+            noise,
+            batch.lengths,
+            snr,
+            batch.sample_rate,
+            self.reference,
+            self.gate_db,
+            lens=batch.lens,
+        )
         out = Batch(y, batch.lengths, batch.sample_rate, batch.lens)  # noise was zeroed in padding
-        return out, ({"achieved_snr_db": [round(float(v), 3) for v in achieved.tolist()]} if measure else None)
+        return out, (
+            {"achieved_snr_db": [round(float(v), 3) for v in achieved.tolist()]} if measure else None
+        )
 
 
 @register
@@ -112,10 +138,18 @@ class PinkNoise(_SnrOp):
 
     name = "pink_noise"
 
-    def __init__(self, min_snr_db: float | None = 10.0, max_snr_db: float | None = 30.0,
-                 snrs_db: Sequence[float] | None = None, exponent: float = 1.0, f_low: float = 20.0,
-                 f_high: float | None = None, reference: str = "whole", gate_db: float = -30.0,
-                 p: float = 1.0) -> None:
+    def __init__(
+        self,
+        min_snr_db: float | None = 10.0,
+        max_snr_db: float | None = 30.0,
+        snrs_db: Sequence[float] | None = None,
+        exponent: float = 1.0,
+        f_low: float = 20.0,
+        f_high: float | None = None,
+        reference: str = "whole",
+        gate_db: float = -30.0,
+        p: float = 1.0,
+    ) -> None:
         super().__init__(p)
         self._init_snr(min_snr_db, max_snr_db, snrs_db, reference, gate_db)
         self.exponent = check_range(self.name, "exponent", exponent, -2.0, 2.0)
@@ -126,14 +160,28 @@ class PinkNoise(_SnrOp):
 
     def sample(self, rng: ExampleRNG, length: int, sample_rate: int) -> dict[str, Any]:
         if self.f_low >= sample_rate / 2:
-            raise ValueError(f"{self.name}: f_low={self.f_low:g} must be below Nyquist ({sample_rate / 2:g} Hz)")
-        return {"snr_db": self.snr.draw(rng), "noise_seed": draw_noise_seed(rng), "exponent": self.exponent,
-                "f_low": self.f_low, "reference": self.reference}
+            raise ValueError(
+                f"{self.name}: f_low={self.f_low:g} must be below Nyquist ({sample_rate / 2:g} Hz)"
+            )
+        return {
+            "snr_db": self.snr.draw(rng),
+            "noise_seed": draw_noise_seed(rng),
+            "exponent": self.exponent,
+            "f_low": self.f_low,
+            "reference": self.reference,
+        }
 
     def apply(self, batch: Batch, params: list[dict[str, Any]], measure: bool = False):
         f_high = min(self.f_high or batch.sample_rate / 2, batch.sample_rate / 2)
-        noise = colored_noise([p["noise_seed"] for p in params], batch.x.shape[-1], batch.sample_rate,
-                              self.exponent, self.f_low, f_high, batch.x.device)
+        noise = colored_noise(
+            [p["noise_seed"] for p in params],
+            batch.x.shape[-1],
+            batch.sample_rate,
+            self.exponent,
+            self.f_low,
+            f_high,
+            batch.x.device,
+        )
         return self._mix(batch, noise, params, measure)
 
 
@@ -160,12 +208,22 @@ class NoiseBank:
     def on(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         key = str(device)
         if key not in self._device_copies:
-            self._device_copies[key] = (self.data.to(device), torch.tensor(self.lens, dtype=torch.int64).to(device))
+            self._device_copies[key] = (
+                self.data.to(device),
+                torch.tensor(self.lens, dtype=torch.int64).to(device),
+            )
         return self._device_copies[key]
 
     @classmethod
-    def from_arrays(cls, clips: Sequence[np.ndarray], rates: Sequence[int], meta: Sequence[dict[str, Any]],
-                    sample_rate: int, crossfade_s: float = 0.05, min_seconds: float = 0.1) -> NoiseBank:
+    def from_arrays(
+        cls,
+        clips: Sequence[np.ndarray],
+        rates: Sequence[int],
+        meta: Sequence[dict[str, Any]],
+        sample_rate: int,
+        crossfade_s: float = 0.05,
+        min_seconds: float = 0.1,
+    ) -> NoiseBank:
         kept, kept_meta = [], []
         for clip, rate, info in zip(clips, rates, meta, strict=True):
             y = _trim_silence(mono_at_rate(np.asarray(clip, dtype=np.float64), rate, sample_rate))
@@ -174,8 +232,9 @@ class NoiseBank:
             kept.append(_make_loopable(y, int(crossfade_s * sample_rate)).astype(np.float32))
             kept_meta.append(dict(info))
         if not kept:
-            raise ValueError("noise bank is empty: no clip has at least "
-                             f"{min_seconds:g} s of non-silent audio")
+            raise ValueError(
+                f"noise bank is empty: no clip has at least {min_seconds:g} s of non-silent audio"
+            )
         data, _ = pad_batch(kept)
         return cls(data, [len(c) for c in kept], kept_meta, sample_rate)
 
@@ -194,33 +253,48 @@ class NoiseBank:
         return cls.from_files(files, [{"clip": str(path.relative_to(folder))} for path in files], sample_rate)
 
     @classmethod
-    def from_esc50(cls, root: str | Path, sample_rate: int, groups: Sequence[str] | None = None,
-                   categories: Sequence[str] | None = None) -> NoiseBank:
+    def from_esc50(
+        cls,
+        root: str | Path,
+        sample_rate: int,
+        groups: Sequence[str] | None = None,
+        categories: Sequence[str] | None = None,
+    ) -> NoiseBank:
         """ESC-50 clips (via the corpus loader) of the given major groups and/or categories (all if neither)."""
         from sercorpus.corpora.esc50 import load_esc50
 
         records = list(load_esc50(root))
         if not records:
             raise ValueError(f"no ESC-50 clips found under {root}")
-        chosen = [u for u in records
-                  if (not groups or u.extra["major_group_name"] in groups)
-                  and (not categories or u.extra["category"] in categories)]
+        chosen = [
+            u
+            for u in records
+            if (not groups or u.extra["major_group_name"] in groups)
+            and (not categories or u.extra["category"] in categories)
+        ]
         if categories:
             present = {u.extra["category"] for u in records}
             missing = sorted(set(categories) - present)
             if missing:
-                raise ValueError(f"ESC-50 categories {missing} have no clips under {root}; "
-                                 f"present: {sorted(present)}")
+                raise ValueError(
+                    f"ESC-50 categories {missing} have no clips under {root}; present: {sorted(present)}"
+                )
         if not chosen:
             raise ValueError(f"no ESC-50 clips under {root} match groups={groups} categories={categories}")
-        meta = [{"clip": Path(u.audio_path).name, "category": u.extra["category"], "group": u.extra["major_group_name"]}
-                for u in chosen]
+        meta = [
+            {
+                "clip": Path(u.audio_path).name,
+                "category": u.extra["category"],
+                "group": u.extra["major_group_name"],
+            }
+            for u in chosen
+        ]
         return cls.from_files([Path(root) / u.audio_path for u in chosen], meta, sample_rate)
 
 
 def _trim_silence(y: np.ndarray, threshold: float = 1e-4) -> np.ndarray:
     loud = np.flatnonzero(np.abs(y) > threshold * max(np.max(np.abs(y)), 1e-12))
-    return y[loud[0]: loud[-1] + 1] if loud.size else y[:0]
+    return y[loud[0] : loud[-1] + 1] if loud.size else y[:0]
 
 
 def _make_loopable(y: np.ndarray, crossfade: int) -> np.ndarray:
@@ -238,8 +312,13 @@ def _make_loopable(y: np.ndarray, crossfade: int) -> np.ndarray:
 _BANKS: dict[tuple[Any, ...], NoiseBank] = {}
 
 
-def cached_bank(kind: str, source: str | Path, sample_rate: int, groups: Sequence[str] | None = None,
-                categories: Sequence[str] | None = None) -> NoiseBank:
+def cached_bank(
+    kind: str,
+    source: str | Path,
+    sample_rate: int,
+    groups: Sequence[str] | None = None,
+    categories: Sequence[str] | None = None,
+) -> NoiseBank:
     """Decode a bank once per process (configs built repeatedly share it)."""
     key = (kind, str(Path(source).resolve()), sample_rate, tuple(groups or ()), tuple(categories or ()))
     if key not in _BANKS:
@@ -263,17 +342,28 @@ class BackgroundNoise(_SnrOp):
 
     name = "background_noise"
 
-    def __init__(self, root: str | Path | None = None, folder: str | Path | None = None,
-                 bank: NoiseBank | None = None, groups: Sequence[str] | None = None,
-                 categories: Sequence[str] | None = None, min_snr_db: float | None = 0.0,
-                 max_snr_db: float | None = 20.0, snrs_db: Sequence[float] | None = None,
-                 reference: str = "whole", gate_db: float = -30.0, p: float = 1.0) -> None:
+    def __init__(
+        self,
+        root: str | Path | None = None,
+        folder: str | Path | None = None,
+        bank: NoiseBank | None = None,
+        groups: Sequence[str] | None = None,
+        categories: Sequence[str] | None = None,
+        min_snr_db: float | None = 0.0,
+        max_snr_db: float | None = 20.0,
+        snrs_db: Sequence[float] | None = None,
+        reference: str = "whole",
+        gate_db: float = -30.0,
+        p: float = 1.0,
+    ) -> None:
         super().__init__(p)
         self._init_snr(min_snr_db, max_snr_db, snrs_db, reference, gate_db)
         sources = [s for s in (root, folder, bank) if s is not None]
         if len(sources) != 1:
-            raise ValueError(f"{self.name}: give exactly one of root (ESC-50), folder (wav files) or bank "
-                             f"(got {len(sources)}); from the CLI use --noise-root")
+            raise ValueError(
+                f"{self.name}: give exactly one of root (ESC-50), folder (wav files) or bank "
+                f"(got {len(sources)}); from the CLI use --noise-root"
+            )
         if groups is not None:
             from sercorpus.corpora.esc50 import MAJOR_GROUPS
 
@@ -295,7 +385,9 @@ class BackgroundNoise(_SnrOp):
         if self._bank is not None and self._bank.sample_rate == sample_rate:
             return self._bank
         if self._bank is not None:
-            raise ValueError(f"{self.name}: bank is at {self._bank.sample_rate} Hz, batch at {sample_rate} Hz")
+            raise ValueError(
+                f"{self.name}: bank is at {self._bank.sample_rate} Hz, batch at {sample_rate} Hz"
+            )
         if self.root is not None:
             return cached_bank("esc50", self.root, sample_rate, self.groups, self.categories)
         return cached_bank("folder", self.folder, sample_rate)  # type: ignore[arg-type]
@@ -304,21 +396,29 @@ class BackgroundNoise(_SnrOp):
         bank = self.bank(sample_rate)
         k = int(rng.integers(bank.size))
         offset = int(rng.integers(bank.lens[k]))
-        return {"snr_db": self.snr.draw(rng), "clip_index": k, **bank.meta[k],
-                "offset_s": offset / sample_rate, "offset": offset, "reference": self.reference}
+        return {
+            "snr_db": self.snr.draw(rng),
+            "clip_index": k,
+            **bank.meta[k],
+            "offset_s": offset / sample_rate,
+            "offset": offset,
+            "reference": self.reference,
+        }
 
     def apply(self, batch: Batch, params: list[dict[str, Any]], measure: bool = False):
         bank = self.bank(batch.sample_rate)
         data, lens = bank.on(batch.x.device)
         T = batch.x.shape[-1]
-        if _batch.uses_host_paths(batch.x.device):  # copies of clip slices: cost proportional to valid samples
+        if _batch.uses_host_paths(
+            batch.x.device
+        ):  # copies of clip slices: cost proportional to valid samples
             noise = batch.x.new_zeros(batch.x.shape)
             for row, (prm, n) in enumerate(zip(params, batch.lens, strict=True)):
                 k, pos, done = prm["clip_index"], prm["offset"], 0
                 period = bank.lens[k]
                 while done < n:
                     take = min(period - pos, n - done)
-                    noise[row, done: done + take] = data[k, pos: pos + take]
+                    noise[row, done : done + take] = data[k, pos : pos + take]
                     done, pos = done + take, 0
         else:  # one gather of (offset + t) mod clip length
             k = tensor_of(params, "clip_index", batch.x.device, torch.int64)

@@ -34,8 +34,9 @@ from sercorpus.core.audio import audio_files
 _LEAD_S = 0.001  # keep 1 ms before the direct-path peak (band-limited onsets start a little early)
 
 
-def _valid_energy_from_spectrum(x: torch.Tensor, lens: list[int], rirs: torch.Tensor, spec: torch.Tensor, n: int,
-                                lead: int) -> torch.Tensor:
+def _valid_energy_from_spectrum(
+    x: torch.Tensor, lens: list[int], rirs: torch.Tensor, spec: torch.Tensor, n: int, lead: int
+) -> torch.Tensor:
     """Energy of (x * rir)[lead : lead + L] per row without an inverse FFT of the whole signal.
 
     Parseval gives the energy of the full linear convolution from its spectrum; what lies outside the
@@ -54,14 +55,21 @@ def _valid_energy_from_spectrum(x: torch.Tensor, lens: list[int], rirs: torch.Te
     last = torch.gather(x, 1, pos.clamp(min=0)) * (pos >= 0)
     small = next_fast_len(m + Lr - 1)
     rir_small = torch.fft.rfft(rirs, n=small)
-    tail = torch.fft.irfft(torch.fft.rfft(last, n=small) * rir_small, n=small)[:, m + lead: m + Lr - 1]
-    head = torch.fft.irfft(torch.fft.rfft(x[:, :lead], n=small) * rir_small, n=small)[:, :lead] if lead else None
+    tail = torch.fft.irfft(torch.fft.rfft(last, n=small) * rir_small, n=small)[:, m + lead : m + Lr - 1]
+    head = (
+        torch.fft.irfft(torch.fft.rfft(x[:, :lead], n=small) * rir_small, n=small)[:, :lead] if lead else None
+    )
     outside = (tail.double() ** 2).sum(-1) + ((head.double() ** 2).sum(-1) if head is not None else 0.0)
     return (total - outside).clamp(min=0.0)
 
 
-def convolve_matched(batch: Batch, rirs: torch.Tensor, lead: int = 0,
-                     then: Callable[[int], torch.Tensor] | None = None, guard: int = 0) -> Batch:
+def convolve_matched(
+    batch: Batch,
+    rirs: torch.Tensor,
+    lead: int = 0,
+    then: Callable[[int], torch.Tensor] | None = None,
+    guard: int = 0,
+) -> Batch:
     """Linear convolution of each row with its RIR, cropped to [lead, lead + T), energy-matched on the valid
     region, padding 0.
 
@@ -76,12 +84,14 @@ def convolve_matched(batch: Batch, rirs: torch.Tensor, lead: int = 0,
     spec = torch.fft.rfft(x, n=n) * torch.fft.rfft(rirs, n=n)
     p_in = row_power(x, lengths)
     if then is None:
-        y = zero_tail_(torch.fft.irfft(spec, n=n)[:, lead: lead + T].contiguous(), batch.lens, lengths)
+        y = zero_tail_(torch.fft.irfft(spec, n=n)[:, lead : lead + T].contiguous(), batch.lens, lengths)
         p_out = row_power(y, lengths)
     else:
         energy = _valid_energy_from_spectrum(x, batch.lens, rirs, spec, n, lead)
         p_out = (energy / lengths.clamp(min=1).double()).to(x.dtype)
-        y = zero_tail_(torch.fft.irfft(spec * then(n), n=n)[:, lead: lead + T].contiguous(), batch.lens, lengths)
+        y = zero_tail_(
+            torch.fft.irfft(spec * then(n), n=n)[:, lead : lead + T].contiguous(), batch.lens, lengths
+        )
     gain = torch.where(p_out > 0, torch.sqrt(p_in / p_out.clamp(min=1e-30)), torch.zeros_like(p_out))
     return Batch(y * gain[:, None], lengths, batch.sample_rate, batch.lens)
 
@@ -116,8 +126,13 @@ class RIRBank:
         return self._device_copies[key]
 
     @classmethod
-    def from_files(cls, paths: Sequence[str | Path], sample_rate: int, channel: str | int = "first",
-                   max_seconds: float | None = None) -> RIRBank:
+    def from_files(
+        cls,
+        paths: Sequence[str | Path],
+        sample_rate: int,
+        channel: str | int = "first",
+        max_seconds: float | None = None,
+    ) -> RIRBank:
         from sercorpus.core.audio import read_audio
 
         lead = int(round(_LEAD_S * sample_rate))
@@ -135,13 +150,13 @@ class RIRBank:
             h = mono_at_rate(np.asarray(h, dtype=np.float64), rate, sample_rate)
             peak = int(np.argmax(np.abs(h)))
             start = peak - lead
-            h = np.concatenate([np.zeros(max(0, -start)), h[max(0, start):]])
+            h = np.concatenate([np.zeros(max(0, -start)), h[max(0, start) :]])
             if max_seconds is not None:
                 keep = int(max_seconds * sample_rate)
                 if len(h) > keep:
                     fade = min(keep // 4, int(0.01 * sample_rate))
                     h = h[:keep].copy()
-                    h[keep - fade:] *= np.linspace(1.0, 0.0, fade)
+                    h[keep - fade :] *= np.linspace(1.0, 0.0, fade)
             energy = float(np.sum(h**2))
             if energy <= 0:
                 raise ValueError(f"{path}: impulse response is silent")
@@ -166,8 +181,14 @@ class RIRReverb(ConvolutionReverb):
 
     name = "rir_reverb"
 
-    def __init__(self, rir_dir: str | Path | None = None, paths: Sequence[str | Path] | None = None,
-                 channel: str | int = "first", max_seconds: float | None = None, p: float = 1.0) -> None:
+    def __init__(
+        self,
+        rir_dir: str | Path | None = None,
+        paths: Sequence[str | Path] | None = None,
+        channel: str | int = "first",
+        max_seconds: float | None = None,
+        p: float = 1.0,
+    ) -> None:
         super().__init__(p)
         if (rir_dir is None) == (paths is None):
             raise ValueError(f"{self.name}: give exactly one of rir_dir or paths (from the CLI: --rir-dir)")
@@ -183,8 +204,9 @@ class RIRReverb(ConvolutionReverb):
         elif channel < 0:
             raise ValueError(f"{self.name}: channel={channel} must be >= 0")
         self.channel = channel
-        self.max_seconds = None if max_seconds is None else check_range(self.name, "max_seconds", max_seconds,
-                                                                          0.01, 30.0)
+        self.max_seconds = (
+            None if max_seconds is None else check_range(self.name, "max_seconds", max_seconds, 0.01, 30.0)
+        )
 
     def bank(self, sample_rate: int) -> RIRBank:
         key = (tuple(self.paths), sample_rate, self.channel, self.max_seconds)
@@ -200,7 +222,9 @@ class RIRReverb(ConvolutionReverb):
     def impulse_responses(self, batch: Batch, params: list[dict[str, Any]]) -> tuple[torch.Tensor, int]:
         bank = self.bank(batch.sample_rate)
         index = tensor_of(params, "rir_index", batch.x.device, torch.int64)
-        rirs = bank.on(batch.x.device).index_select(0, index)[:, : max(bank.lens[p["rir_index"]] for p in params)]
+        rirs = bank.on(batch.x.device).index_select(0, index)[
+            :, : max(bank.lens[p["rir_index"]] for p in params)
+        ]
         return rirs, bank.lead
 
 
@@ -215,8 +239,14 @@ class SyntheticReverb(ConvolutionReverb):
 
     name = "synthetic_reverb"
 
-    def __init__(self, min_t60: float = 0.2, max_t60: float = 0.7, min_drr_db: float = 0.0,
-                 max_drr_db: float = 10.0, p: float = 1.0) -> None:
+    def __init__(
+        self,
+        min_t60: float = 0.2,
+        max_t60: float = 0.7,
+        min_drr_db: float = 0.0,
+        max_drr_db: float = 10.0,
+        p: float = 1.0,
+    ) -> None:
         super().__init__(p)
         self.min_t60 = check_range(self.name, "min_t60", min_t60, 0.05, 5.0)
         self.max_t60 = check_range(self.name, "max_t60", max_t60, 0.05, 5.0)
@@ -226,9 +256,11 @@ class SyntheticReverb(ConvolutionReverb):
         check_order(self.name, "min_drr_db", self.min_drr_db, "max_drr_db", self.max_drr_db)
 
     def sample(self, rng: ExampleRNG, length: int, sample_rate: int) -> dict[str, Any]:
-        return {"t60_s": float(rng.uniform(self.min_t60, self.max_t60)),
-                "drr_db": float(rng.uniform(self.min_drr_db, self.max_drr_db)),
-                "noise_seed": draw_noise_seed(rng)}
+        return {
+            "t60_s": float(rng.uniform(self.min_t60, self.max_t60)),
+            "drr_db": float(rng.uniform(self.min_drr_db, self.max_drr_db)),
+            "noise_seed": draw_noise_seed(rng),
+        }
 
     @staticmethod
     def make_rirs(params: list[dict[str, Any]], sample_rate: int, device: torch.device) -> torch.Tensor:
@@ -269,12 +301,28 @@ class PedalboardReverb(Op):
 
     name = "pedalboard_reverb"
 
-    def __init__(self, min_room_size: float = 0.0, max_room_size: float = 0.2, min_wet_level: float = 0.1,
-                 max_wet_level: float = 0.5, dry_level: float = 0.4, damping: float = 0.5, width: float = 1.0,
-                 keep_tail_s: float = 0.0, p: float = 1.0) -> None:
+    def __init__(
+        self,
+        min_room_size: float = 0.0,
+        max_room_size: float = 0.2,
+        min_wet_level: float = 0.1,
+        max_wet_level: float = 0.5,
+        dry_level: float = 0.4,
+        damping: float = 0.5,
+        width: float = 1.0,
+        keep_tail_s: float = 0.0,
+        p: float = 1.0,
+    ) -> None:
         super().__init__(p)
-        unit = {"min_room_size": min_room_size, "max_room_size": max_room_size, "min_wet_level": min_wet_level,
-                "max_wet_level": max_wet_level, "dry_level": dry_level, "damping": damping, "width": width}
+        unit = {
+            "min_room_size": min_room_size,
+            "max_room_size": max_room_size,
+            "min_wet_level": min_wet_level,
+            "max_wet_level": max_wet_level,
+            "dry_level": dry_level,
+            "damping": damping,
+            "width": width,
+        }
         for key, value in unit.items():
             setattr(self, key, check_range(self.name, key, value, 0.0, 1.0))
         check_order(self.name, "min_room_size", self.min_room_size, "max_room_size", self.max_room_size)
@@ -282,9 +330,13 @@ class PedalboardReverb(Op):
         self.keep_tail_s = check_range(self.name, "keep_tail_s", keep_tail_s, 0.0, 10.0)
 
     def sample(self, rng: ExampleRNG, length: int, sample_rate: int) -> dict[str, Any]:
-        return {"room_size": float(rng.uniform(self.min_room_size, self.max_room_size)),
-                "wet_level": float(rng.uniform(self.min_wet_level, self.max_wet_level)),
-                "dry_level": self.dry_level, "damping": self.damping, "width": self.width}
+        return {
+            "room_size": float(rng.uniform(self.min_room_size, self.max_room_size)),
+            "wet_level": float(rng.uniform(self.min_wet_level, self.max_wet_level)),
+            "dry_level": self.dry_level,
+            "damping": self.damping,
+            "width": self.width,
+        }
 
     def apply(self, batch: Batch, params: list[dict[str, Any]], measure: bool = False):
         from pedalboard import Reverb
@@ -294,8 +346,14 @@ class PedalboardReverb(Op):
         x = batch.x.detach().to("cpu", torch.float32).numpy()
         outs = []
         for row, n, prm in zip(x, batch.lens, params, strict=True):
-            plugin = Reverb(room_size=prm["room_size"], damping=prm["damping"], wet_level=prm["wet_level"],
-                            dry_level=prm["dry_level"], width=prm["width"], freeze_mode=0.0)
+            plugin = Reverb(
+                room_size=prm["room_size"],
+                damping=prm["damping"],
+                wet_level=prm["wet_level"],
+                dry_level=prm["dry_level"],
+                width=prm["width"],
+                freeze_mode=0.0,
+            )
             signal = np.concatenate([row[:n], np.zeros(tail, np.float32)]) if tail else row[:n]
             outs.append(plugin(np.ascontiguousarray(signal, dtype=np.float32), sr, reset=True).reshape(-1))
         y, lengths = pad_batch(outs, batch.x.device)

@@ -31,16 +31,26 @@ class SpecAugment(Op):
     name = "spec_augment"
     domain = "features"
 
-    def __init__(self, freq_masks: int = 2, freq_width: int = 27, time_masks: int = 2,
-                 max_time_fraction: float = 0.05, max_time_width: int | None = None,
-                 mask_value: float | str = 0.0, p: float = 1.0) -> None:
+    def __init__(
+        self,
+        freq_masks: int = 2,
+        freq_width: int = 27,
+        time_masks: int = 2,
+        max_time_fraction: float = 0.05,
+        max_time_width: int | None = None,
+        mask_value: float | str = 0.0,
+        p: float = 1.0,
+    ) -> None:
         super().__init__(p)
         self.freq_masks = check_int(self.name, "freq_masks", freq_masks, 0, 16)
         self.freq_width = check_int(self.name, "freq_width", freq_width, 0, 512)
         self.time_masks = check_int(self.name, "time_masks", time_masks, 0, 64)
         self.max_time_fraction = check_range(self.name, "max_time_fraction", max_time_fraction, 0.0, 1.0)
-        self.max_time_width = None if max_time_width is None else check_int(
-            self.name, "max_time_width", max_time_width, 0, 100000)
+        self.max_time_width = (
+            None
+            if max_time_width is None
+            else check_int(self.name, "max_time_width", max_time_width, 0, 100000)
+        )
         if isinstance(mask_value, str):
             check_choice(self.name, "mask_value", mask_value, ("mean",))
         else:
@@ -100,8 +110,14 @@ class SpecAugment(Op):
 
 
 @functools.lru_cache(maxsize=16)
-def mel_filterbank(n_fft: int, sample_rate: int, n_mels: int, f_min: float, f_max: float, device_str: str,
-                   ) -> torch.Tensor:
+def mel_filterbank(
+    n_fft: int,
+    sample_rate: int,
+    n_mels: int,
+    f_min: float,
+    f_max: float,
+    device_str: str,
+) -> torch.Tensor:
     """(n_fft//2+1, n_mels) triangular HTK-mel filters."""
     edges = mel_to_hz(np.linspace(hz_to_mel(f_min), hz_to_mel(f_max), n_mels + 2))
     freqs = np.arange(n_fft // 2 + 1) * sample_rate / n_fft
@@ -119,15 +135,23 @@ class LogMel:
     frames past that are exactly 0 (so SpecAugment and models see clean padding).
     """
 
-    def __init__(self, sample_rate: int = 16000, n_fft: int = 400, hop: int = 160, n_mels: int = 80,
-                 f_min: float = 0.0, f_max: float | None = None, floor: float = 1e-10) -> None:
+    def __init__(
+        self,
+        sample_rate: int = 16000,
+        n_fft: int = 400,
+        hop: int = 160,
+        n_mels: int = 80,
+        f_min: float = 0.0,
+        f_max: float | None = None,
+        floor: float = 1e-10,
+    ) -> None:
         self.sample_rate, self.n_fft, self.hop, self.n_mels = sample_rate, n_fft, hop, n_mels
         self.f_min, self.f_max, self.floor = f_min, f_max or sample_rate / 2, floor
 
     def __call__(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         frames = x.shape[-1] // self.hop + 1
         spec = stft_frames(x, self.n_fft, self.hop, frames)
-        power = spec.real ** 2 + spec.imag ** 2
+        power = spec.real**2 + spec.imag**2
         fb = mel_filterbank(self.n_fft, self.sample_rate, self.n_mels, self.f_min, self.f_max, str(x.device))
         feats = torch.log(torch.matmul(power, fb).clamp(min=self.floor)).transpose(1, 2)
         frame_lengths = lengths // self.hop + 1

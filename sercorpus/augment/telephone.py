@@ -60,9 +60,17 @@ class Telephone(Op):
     name = "telephone"
     CHANNEL_RATE = 8000
 
-    def __init__(self, codec: str = "mulaw", low_hz: float = 300.0, high_hz: float = 3400.0, order: int = 9,
-                 min_packet_loss: float = 0.0, max_packet_loss: float = 0.0, packet_ms: float = 20.0,
-                 p: float = 1.0) -> None:
+    def __init__(
+        self,
+        codec: str = "mulaw",
+        low_hz: float = 300.0,
+        high_hz: float = 3400.0,
+        order: int = 9,
+        min_packet_loss: float = 0.0,
+        max_packet_loss: float = 0.0,
+        packet_ms: float = 20.0,
+        p: float = 1.0,
+    ) -> None:
         super().__init__(p)
         self.codec = check_choice(self.name, "codec", codec, ("mulaw", "alaw", "none", "random"))
         self.low_hz = check_range(self.name, "low_hz", low_hz, 0.0, 1000.0)
@@ -70,28 +78,39 @@ class Telephone(Op):
         self.order = check_int(self.name, "order", order, 1, 16)
         self.min_packet_loss = check_range(self.name, "min_packet_loss", min_packet_loss, 0.0, 0.5)
         self.max_packet_loss = check_range(self.name, "max_packet_loss", max_packet_loss, 0.0, 0.5)
-        check_order(self.name, "min_packet_loss", self.min_packet_loss, "max_packet_loss", self.max_packet_loss)
+        check_order(
+            self.name, "min_packet_loss", self.min_packet_loss, "max_packet_loss", self.max_packet_loss
+        )
         self.packet_ms = check_range(self.name, "packet_ms", packet_ms, 5.0, 100.0)
 
     def sample(self, rng: ExampleRNG, length: int, sample_rate: int) -> dict[str, Any]:
         if sample_rate < self.CHANNEL_RATE:
             raise ValueError(f"{self.name}: input rate {sample_rate} Hz is below the 8 kHz channel rate")
         codec = self.codec if self.codec != "random" else ("mulaw", "alaw")[int(rng.integers(2))]
-        return {"codec": codec, "low_hz": self.low_hz, "high_hz": self.high_hz,
-                "packet_loss": float(rng.uniform(self.min_packet_loss, self.max_packet_loss)),
-                "packet_ms": self.packet_ms, "noise_seed": draw_noise_seed(rng)}
+        return {
+            "codec": codec,
+            "low_hz": self.low_hz,
+            "high_hz": self.high_hz,
+            "packet_loss": float(rng.uniform(self.min_packet_loss, self.max_packet_loss)),
+            "packet_ms": self.packet_ms,
+            "noise_seed": draw_noise_seed(rng),
+        }
 
     def apply(self, batch: Batch, params: list[dict[str, Any]], measure: bool = False):
         x, sr, device = batch.x, batch.sample_rate, batch.x.device
         T = x.shape[-1]
         # 1. channel band at the input rate (one FFT pair for the batch; one gain row, the same for every row)
         n = next_fast_len(T + butterworth_tail(max(self.low_hz, 50.0), self.order, sr))
-        gain = butterworth_magnitude(n, sr, torch.tensor([self.high_hz], device=device), self.order, "lowpass")
+        gain = butterworth_magnitude(
+            n, sr, torch.tensor([self.high_hz], device=device), self.order, "lowpass"
+        )
         if self.low_hz > 0:
-            gain = gain * butterworth_magnitude(n, sr, torch.tensor([self.low_hz], device=device), self.order,
-                                                "highpass")
-        band = zero_tail_(torch.fft.irfft(torch.fft.rfft(x, n=n) * gain, n=n)[:, :T].contiguous(), batch.lens,
-                          batch.lengths)
+            gain = gain * butterworth_magnitude(
+                n, sr, torch.tensor([self.low_hz], device=device), self.order, "highpass"
+            )
+        band = zero_tail_(
+            torch.fft.irfft(torch.fft.rfft(x, n=n) * gain, n=n)[:, :T].contiguous(), batch.lens, batch.lengths
+        )
         # 2. to 8 kHz, codec, packet loss
         rate = self.CHANNEL_RATE
         narrow = resample(band, sr, rate)
@@ -112,4 +131,6 @@ class Telephone(Op):
         # 3. back to the input rate (the codecs and the loss mask kept the padding at 0; the round trip gives
         # ceil(ceil(T * 8k/sr) * sr/8k) >= T samples)
         y = resample(narrow, rate, sr)[:, :T]
-        return Batch(zero_tail_(y.contiguous(), batch.lens, batch.lengths), batch.lengths, sr, batch.lens), None
+        return Batch(
+            zero_tail_(y.contiguous(), batch.lens, batch.lengths), batch.lengths, sr, batch.lens
+        ), None

@@ -29,8 +29,14 @@ class TimeShift(Op):
 
     name = "time_shift"
 
-    def __init__(self, min_shift: float = -0.1, max_shift: float = 0.1, unit: str = "fraction",
-                 rollover: bool = False, p: float = 1.0) -> None:
+    def __init__(
+        self,
+        min_shift: float = -0.1,
+        max_shift: float = 0.1,
+        unit: str = "fraction",
+        rollover: bool = False,
+        p: float = 1.0,
+    ) -> None:
         super().__init__(p)
         self.unit = check_choice(self.name, "unit", unit, ("fraction", "seconds"))
         bound = 1.0 if unit == "fraction" else 60.0
@@ -49,8 +55,9 @@ class TimeShift(Op):
         T = x.shape[-1]
         shifts = [p["shift_samples"] for p in params]
         if self.rollover:  # src = (t - shift) mod L inside the valid region
-            offset = torch.tensor([(-s) % max(n, 1) for s, n in zip(shifts, batch.lens, strict=True)],
-                                  dtype=torch.int64).to(x.device)
+            offset = torch.tensor(
+                [(-s) % max(n, 1) for s, n in zip(shifts, batch.lens, strict=True)], dtype=torch.int64
+            ).to(x.device)
             y = torch.gather(x, 1, wrap_index(offset, lengths.clamp(min=1), T, max(batch.lens)))
         else:  # read from a copy padded with `m` zeros on both sides: out-of-range reads give silence
             m = min(max(abs(s) for s in shifts), T)
@@ -72,10 +79,10 @@ def _inverse_envelope(frames: int, n_fft: int, hop: int, device_str: str) -> tor
     w2 = (_hann(n_fft, "cpu").double() ** 2).view(ratio, hop)
     blocks = torch.zeros(frames + ratio - 1, hop, dtype=torch.float64)
     for r in range(ratio):
-        blocks[r: r + frames] += w2[r]
+        blocks[r : r + frames] += w2[r]
     env = blocks.reshape(-1)
     inv = torch.where(env > 1e-3, 1.0 / env.clamp(min=1e-3), torch.zeros_like(env))
-    return inv[n_fft // 2:].to(torch.float32).to(device_str)
+    return inv[n_fft // 2 :].to(torch.float32).to(device_str)
 
 
 def stft_frames(x: torch.Tensor, n_fft: int, hop: int, frames: int) -> torch.Tensor:
@@ -94,8 +101,8 @@ def istft_frames(spec: torch.Tensor, n_fft: int, hop: int, length: int) -> torch
     y = y.view(B, K, ratio, hop)
     out = torch.nn.functional.pad(y[:, :, 0], (0, 0, 0, ratio - 1))
     for r in range(1, ratio):
-        out[:, r: r + K].add_(y[:, :, r])
-    out = out.reshape(B, -1)[:, n_fft // 2: n_fft // 2 + length]
+        out[:, r : r + K].add_(y[:, :, r])
+    out = out.reshape(B, -1)[:, n_fft // 2 : n_fft // 2 + length]
     inv = _inverse_envelope(K, n_fft, hop, str(spec.device))[:length]
     return out * inv[None, : out.shape[1]]
 
@@ -116,8 +123,15 @@ class TimeStretch(Op):
 
     name = "time_stretch"
 
-    def __init__(self, min_rate: float = 0.9, max_rate: float = 1.2, rate_step: float = 0.0,
-                 n_fft: int | None = None, overlap: int = 3, p: float = 1.0) -> None:
+    def __init__(
+        self,
+        min_rate: float = 0.9,
+        max_rate: float = 1.2,
+        rate_step: float = 0.0,
+        n_fft: int | None = None,
+        overlap: int = 3,
+        p: float = 1.0,
+    ) -> None:
         super().__init__(p)
         self.min_rate = check_range(self.name, "min_rate", min_rate, 0.25, 4.0)
         self.max_rate = check_range(self.name, "max_rate", max_rate, 0.25, 4.0)
@@ -168,8 +182,14 @@ class TimeStretch(Op):
         # output phase j = phase of frame 0 + sum of the phase advances read at frames t_0 .. t_{j-1}
         # (a multiple of 2*pi in an advance does not change cos/sin, so no unwrapping is needed)
         advance = torch.diff(phase, dim=1).reshape(B * (K - 1), F)
-        shifted = torch.from_numpy(np.concatenate([np.zeros((B, 1), np.int64), t0[:, :-1]], axis=1)
-                                   + np.arange(B)[:, None] * (K - 1)).reshape(-1).to(device, non_blocking=True)
+        shifted = (
+            torch.from_numpy(
+                np.concatenate([np.zeros((B, 1), np.int64), t0[:, :-1]], axis=1)
+                + np.arange(B)[:, None] * (K - 1)
+            )
+            .reshape(-1)
+            .to(device, non_blocking=True)
+        )
         steps = advance.index_select(0, shifted).view(B, K_out, F)
         steps[:, 0] = phase[:, 0]
         out_phase = torch.cumsum(steps, dim=1)
@@ -193,8 +213,9 @@ class SegmentSpeedup(Op):
     name = "segment_speedup"
     _ZERO_CROSSINGS = 16
 
-    def __init__(self, min_fraction: float = 0.1, max_fraction: float = 0.2, factor: float = 1.25,
-                 p: float = 1.0) -> None:
+    def __init__(
+        self, min_fraction: float = 0.1, max_fraction: float = 0.2, factor: float = 1.25, p: float = 1.0
+    ) -> None:
         super().__init__(p)
         self.min_fraction = check_range(self.name, "min_fraction", min_fraction, 0.0, 1.0, lo_open=True)
         self.max_fraction = check_range(self.name, "max_fraction", max_fraction, 0.0, 1.0, lo_open=True)
@@ -212,8 +233,13 @@ class SegmentSpeedup(Op):
         frac = float(rng.uniform(self.min_fraction, self.max_fraction))
         seg = min(length, max(1, int(round(frac * length))))
         start = int(rng.integers(0, length - seg + 1))
-        return {"start_s": start / sample_rate, "start": start, "segment": seg, "fraction": frac,
-                "factor": self.up / self.down}
+        return {
+            "start_s": start / sample_rate,
+            "start": start,
+            "segment": seg,
+            "fraction": frac,
+            "factor": self.up / self.down,
+        }
 
     def apply(self, batch: Batch, params: list[dict[str, Any]], measure: bool = False):
         x, sr, device = batch.x, batch.sample_rate, batch.x.device
@@ -227,9 +253,11 @@ class SegmentSpeedup(Op):
         # gather each segment with `margin` samples of real context (zeros outside the valid region)
         src = torch.from_numpy(starts[:, None] - margin + np.arange(S + 2 * margin)[None, :]).to(device)
         seg_mask = (src >= 0) & (src < batch.lengths[:, None])
-        inside = torch.from_numpy(np.arange(S + 2 * margin)[None, :] < (segs[:, None] + 2 * margin)).to(device)
+        inside = torch.from_numpy(np.arange(S + 2 * margin)[None, :] < (segs[:, None] + 2 * margin)).to(
+            device
+        )
         pieces = torch.gather(x, 1, src.clamp(0, T - 1)) * (seg_mask & inside)
-        fast = resample(pieces, up, down, self._ZERO_CROSSINGS)[:, margin * down // up:]
+        fast = resample(pieces, up, down, self._ZERO_CROSSINGS)[:, margin * down // up :]
         T_out = max(new_lens)
         t = torch.arange(T_out, device=device)[None, :]
         st = torch.from_numpy(starts).to(device)[:, None]

@@ -1,6 +1,5 @@
 """``sercorpus prepare`` and ``sercorpus synth``."""
 
-
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,15 +21,32 @@ def register(app: typer.Typer) -> None:
         root: Annotated[Path, typer.Argument(help="corpus root, as shipped")],
         out: Annotated[Path, typer.Option("-o", "--out", help="output manifest (.parquet or .jsonl)")],
         strict: Annotated[bool, typer.Option(help="turn every skip into an error")] = False,
-        opt: Annotated[list[str] | None, typer.Option(
-            "--opt", help="loader option KEY=VALUE (repeatable; VALUE parsed as YAML), e.g. multi_label=first")] = None,
-        key_env: Annotated[str | None, typer.Option(
-            "--key-env", help="env var holding the pseudonymisation key (default SERCORPUS_KEY; calls, csv, folder)")
+        opt: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--opt",
+                help="loader option KEY=VALUE (repeatable; VALUE parsed as YAML), e.g. multi_label=first",
+            ),
         ] = None,
-        no_transcripts: Annotated[bool, typer.Option(
-            "--no-transcripts", help="leave transcripts out of the manifest (calls, csv, folder)")] = False,
-        redact: Annotated[Path | None, typer.Option(
-            "--redact", help="file of words/phrases to replace by [REDACTED] in transcripts (calls, csv, folder)")
+        key_env: Annotated[
+            str | None,
+            typer.Option(
+                "--key-env",
+                help="env var holding the pseudonymisation key (default SERCORPUS_KEY; calls, csv, folder)",
+            ),
+        ] = None,
+        no_transcripts: Annotated[
+            bool,
+            typer.Option(
+                "--no-transcripts", help="leave transcripts out of the manifest (calls, csv, folder)"
+            ),
+        ] = False,
+        redact: Annotated[
+            Path | None,
+            typer.Option(
+                "--redact",
+                help="file of words/phrases to replace by [REDACTED] in transcripts (calls, csv, folder)",
+            ),
         ] = None,
     ) -> None:
         """Read a corpus in its native release layout into a unified manifest, with a report of skips."""
@@ -52,8 +68,9 @@ def register(app: typer.Typer) -> None:
         console.print(f"wrote miniature {corpus} to {root}")
 
 
-def with_privacy(options: dict[str, Any], key_env: str | None, no_transcripts: bool,
-                 redact: Path | None) -> dict[str, Any]:
+def with_privacy(
+    options: dict[str, Any], key_env: str | None, no_transcripts: bool, redact: Path | None
+) -> dict[str, Any]:
     """Map the privacy flags onto loader options (prepare's option check rejects loaders without them)."""
     flags: dict[str, Any] = {}
     if key_env is not None:

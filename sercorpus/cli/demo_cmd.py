@@ -1,6 +1,5 @@
 """``sercorpus demo``."""
 
-
 from pathlib import Path
 from typing import Annotated
 

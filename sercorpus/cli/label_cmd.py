@@ -1,7 +1,6 @@
 """``sercorpus filter``, ``merge``, ``scramble`` and ``stats``: thin wrappers over
 :mod:`sercorpus.transforms` and :mod:`sercorpus.stats`."""
 
-
 from pathlib import Path
 from typing import Annotated
 
@@ -35,12 +34,16 @@ def register(app: typer.Typer) -> None:
     def filter_cmd(
         manifest: Annotated[Path, typer.Argument(help="input manifest")],
         out: Annotated[Path, typer.Option("-o", "--out", help="output manifest (.parquet or .jsonl)")],
-        view: Annotated[str | None, typer.Option(help="project labels, votes, soft labels into this view")]
-        = None,
-        out_of_view: Annotated[OutOfView, typer.Option(
-            help="votes outside the view: renormalize the rest, or exclude the record")] = OutOfView.RENORMALIZE,
-        drop_null: Annotated[bool, typer.Option(help="drop records without a consensus label (in the view)")]
-        = False,
+        view: Annotated[
+            str | None, typer.Option(help="project labels, votes, soft labels into this view")
+        ] = None,
+        out_of_view: Annotated[
+            OutOfView,
+            typer.Option(help="votes outside the view: renormalize the rest, or exclude the record"),
+        ] = OutOfView.RENORMALIZE,
+        drop_null: Annotated[
+            bool, typer.Option(help="drop records without a consensus label (in the view)")
+        ] = False,
         min_agreement: MinAgreeOpt = None,
         min_duration: MinDurOpt = None,
         max_duration: MaxDurOpt = None,
@@ -49,17 +52,30 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Keep the records that pass: corpus/split selection, view projection, consensus, agreement, duration."""
         source = read_manifest(manifest)
-        spec = FilterSpec(corpora=tuple(corpus or ()), splits=tuple(split or ()), view=view,
-                          out_of_view=out_of_view, drop_null=drop_null, min_agreement=min_agreement,
-                          min_duration=min_duration, max_duration=max_duration)
+        spec = FilterSpec(
+            corpora=tuple(corpus or ()),
+            splits=tuple(split or ()),
+            view=view,
+            out_of_view=out_of_view,
+            drop_null=drop_null,
+            min_agreement=min_agreement,
+            min_duration=min_duration,
+            max_duration=max_duration,
+        )
         result = filter_records(source.records, spec)
         if not result.records:
             raise ValueError(f"no record passes the filter (dropped: {dict(result.dropped)})")
-        write_manifest(out, result.records, source.roots,
-                       with_step(source.meta, spec.recipe(str(manifest), result.dropped)))
+        write_manifest(
+            out,
+            result.records,
+            source.roots,
+            with_step(source.meta, spec.recipe(str(manifest), result.dropped)),
+        )
         dropped = ", ".join(f"{k} {v}" for k, v in sorted(result.dropped.items())) or "none"
         print_wide(overview_table(result.records, title=str(out)))
-        console.print(f"kept {len(result.records)} of {len(source.records)}; dropped: {dropped}", highlight=False)
+        console.print(
+            f"kept {len(result.records)} of {len(source.records)}; dropped: {dropped}", highlight=False
+        )
 
     @app.command("merge")
     @user_errors
@@ -77,8 +93,12 @@ def register(app: typer.Typer) -> None:
     def scramble_cmd(
         manifest: Annotated[Path, typer.Argument(help="input manifest")],
         out: Annotated[Path, typer.Option("-o", "--out", help="output manifest (.parquet or .jsonl)")],
-        swap: Annotated[list[str], typer.Option(help="A:B swaps two categories (repeatable), e.g. neutral:sad")],
-        corpus: Annotated[list[str] | None, typer.Option(help="scramble only this corpus (repeatable)")] = None,
+        swap: Annotated[
+            list[str], typer.Option(help="A:B swaps two categories (repeatable), e.g. neutral:sad")
+        ],
+        corpus: Annotated[
+            list[str] | None, typer.Option(help="scramble only this corpus (repeatable)")
+        ] = None,
     ) -> None:
         """Swap categories in labels, votes, soft labels and raters' categories together (for generalisation
         studies); the permutation is recorded in each record's extra['scrambled']."""
@@ -90,17 +110,28 @@ def register(app: typer.Typer) -> None:
         records, recipe = scramble(source.records, pairs, tuple(corpus or ()))  # type: ignore[arg-type]
         if corpus and not recipe["changed"]:
             warn([f"no record of corpus {corpus} changed"])
-        write_manifest(out, records, source.roots, with_step(source.meta, {**recipe, "source": str(manifest)}))
-        console.print(f"scrambled {recipe['changed']} of {len(records)} records "
-                      f"({', '.join(recipe['swaps'])}) -> {out}", highlight=False)
+        write_manifest(
+            out, records, source.roots, with_step(source.meta, {**recipe, "source": str(manifest)})
+        )
+        console.print(
+            f"scrambled {recipe['changed']} of {len(records)} records "
+            f"({', '.join(recipe['swaps'])}) -> {out}",
+            highlight=False,
+        )
 
     @app.command("stats")
     @user_errors
     def stats_cmd(
         manifests: Annotated[list[Path], typer.Argument(help="manifest(s); records are pooled")],
-        view: Annotated[str | None, typer.Option(help="count classes in this label view (e.g. 4class)")] = None,
-        png: Annotated[Path | None, typer.Option(help="write a bar chart of class shares to this PNG")] = None,
-        markdown: Annotated[Path | None, typer.Option(help="write the table as Markdown to this file")] = None,
+        view: Annotated[
+            str | None, typer.Option(help="count classes in this label view (e.g. 4class)")
+        ] = None,
+        png: Annotated[
+            Path | None, typer.Option(help="write a bar chart of class shares to this PNG")
+        ] = None,
+        markdown: Annotated[
+            Path | None, typer.Option(help="write the table as Markdown to this file")
+        ] = None,
         title: Annotated[str, typer.Option(help="table/chart title")] = "class distribution",
     ) -> None:
         """Per corpus and split: n (%) per class, hours, speakers, gender balance, mean agreement."""

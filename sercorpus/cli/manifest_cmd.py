@@ -1,6 +1,5 @@
 """``sercorpus manifest validate|show``."""
 
-
 from pathlib import Path
 from typing import Annotated
 
@@ -19,8 +18,10 @@ def register(app: typer.Typer) -> None:
     def validate(file: Annotated[Path, typer.Argument(help="manifest to check")]) -> None:
         """Check schema version, required fields, soft labels, ranges and unique ids; exit 1 on any problem."""
         manifest = read_manifest(file)
-        console.print(f"[green]ok[/green] {file}: {len(manifest.records)} utterances, "
-                      f"corpora {', '.join(manifest.corpora()) or '-'}")
+        console.print(
+            f"[green]ok[/green] {file}: {len(manifest.records)} utterances, "
+            f"corpora {', '.join(manifest.corpora()) or '-'}"
+        )
 
     @group.command("show")
     @user_errors

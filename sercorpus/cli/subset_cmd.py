@@ -1,7 +1,6 @@
 """``sercorpus subset``, ``sercorpus split`` and ``sercorpus check-leakage``: thin wrappers over
 :mod:`sercorpus.subsets` and :mod:`sercorpus.splits`."""
 
-
 from pathlib import Path
 from typing import Annotated
 
@@ -53,8 +52,13 @@ def parse_fractions(values: list[str] | None, what: str) -> dict[str, float]:
     return out
 
 
-def targets_table(targets: Targets, selected: Targets, classes: tuple[str, ...] | list[str], title: str,
-                  target_name: str = "target") -> Table:
+def targets_table(
+    targets: Targets,
+    selected: Targets,
+    classes: tuple[str, ...] | list[str],
+    title: str,
+    target_name: str = "target",
+) -> Table:
     """Per split: target and selected count per class, side by side, with a check mark when equal."""
     table = Table(title=title, title_justify="left")
     table.add_column("split")
@@ -64,7 +68,9 @@ def targets_table(targets: Targets, selected: Targets, classes: tuple[str, ...] 
         for cls in classes:
             want, got = targets[split].get(cls, 0), selected.get(split, {}).get(cls, 0)
             if want or got:
-                table.add_row(split_key(split), cls, str(want), str(got), "ok" if want == got else "[red]short")
+                table.add_row(
+                    split_key(split), cls, str(want), str(got), "ok" if want == got else "[red]short"
+                )
     return table
 
 
@@ -78,27 +84,41 @@ def register(app: typer.Typer) -> None:
     def subset_cmd(
         manifest: Annotated[Path, typer.Argument(help="input manifest (IN)")],
         out: Annotated[Path, typer.Option("-o", "--out", help="output manifest (.parquet or .jsonl)")],
-        view: Annotated[str, typer.Option(help="label view the classes are counted in: full, 4class, msp8")]
-        = "4class",
-        match: Annotated[Path | None, typer.Option(
-            help="reference manifest: match its per-class counts split by split (MSP*-style)")] = None,
-        split_map: Annotated[list[str] | None, typer.Option(
-            help="REF split -> IN split, e.g. test=test1 (repeatable or comma-separated; dev= drops REF's dev)")]
-        = None,
-        size: Annotated[int | None, typer.Option(help="total size; alone: stratified, keeps IN's distribution")]
-        = None,
-        balanced: Annotated[bool, typer.Option(help="equal count per class (largest possible, or --size)")]
-        = False,
-        distribution: Annotated[list[str] | None, typer.Option(
-            help="class proportions, e.g. neutral=0.4,happy=0.2,sad=0.2,angry=0.2 (largest possible, or --size)")]
-        = None,
-        max_per_speaker: Annotated[int | None, typer.Option(help="at most K utterances per speaker and split")]
-        = None,
+        view: Annotated[
+            str, typer.Option(help="label view the classes are counted in: full, 4class, msp8")
+        ] = "4class",
+        match: Annotated[
+            Path | None,
+            typer.Option(help="reference manifest: match its per-class counts split by split (MSP*-style)"),
+        ] = None,
+        split_map: Annotated[
+            list[str] | None,
+            typer.Option(
+                help="REF split -> IN split, e.g. test=test1 (repeatable or comma-separated; dev= drops REF's dev)"
+            ),
+        ] = None,
+        size: Annotated[
+            int | None, typer.Option(help="total size; alone: stratified, keeps IN's distribution")
+        ] = None,
+        balanced: Annotated[
+            bool, typer.Option(help="equal count per class (largest possible, or --size)")
+        ] = False,
+        distribution: Annotated[
+            list[str] | None,
+            typer.Option(
+                help="class proportions, e.g. neutral=0.4,happy=0.2,sad=0.2,angry=0.2 (largest possible, or --size)"
+            ),
+        ] = None,
+        max_per_speaker: Annotated[
+            int | None, typer.Option(help="at most K utterances per speaker and split")
+        ] = None,
         seed: Annotated[int, typer.Option(help="seed: the same seed selects the same ids")] = 0,
-        allow_short: Annotated[bool, typer.Option(help="take what there is when a class cannot be filled")]
-        = False,
-        project: Annotated[bool, typer.Option(help="write labels/votes/soft labels projected into the view")]
-        = False,
+        allow_short: Annotated[
+            bool, typer.Option(help="take what there is when a class cannot be filled")
+        ] = False,
+        project: Annotated[
+            bool, typer.Option(help="write labels/votes/soft labels projected into the view")
+        ] = False,
         corpus: CorpusOpt = None,
         split: SplitOpt = None,
         min_agreement: MinAgreeOpt = None,
@@ -110,15 +130,26 @@ def register(app: typer.Typer) -> None:
         Selection never moves an utterance across splits, so speaker-independent splits stay so.
         """
         source = read_manifest(manifest)
-        spec = FilterSpec(corpora=tuple(corpus or ()), splits=tuple(split or ()), min_agreement=min_agreement,
-                          min_duration=min_duration, max_duration=max_duration)
+        spec = FilterSpec(
+            corpora=tuple(corpus or ()),
+            splits=tuple(split or ()),
+            min_agreement=min_agreement,
+            min_duration=min_duration,
+            max_duration=max_duration,
+        )
         filtered = filter_records(source.records, spec)
         reference = read_manifest(match).records if match is not None else None
         result = subset(
-            filtered.records, view, reference=reference, split_map=parse_pairs(split_map, "--split-map"),
-            size=size, balanced=balanced,
+            filtered.records,
+            view,
+            reference=reference,
+            split_map=parse_pairs(split_map, "--split-map"),
+            size=size,
+            balanced=balanced,
             distribution=parse_fractions(distribution, "--distribution") if distribution else None,
-            max_per_speaker=max_per_speaker, seed=seed, allow_short=allow_short,
+            max_per_speaker=max_per_speaker,
+            seed=seed,
+            allow_short=allow_short,
         )
         warn([sh.describe(max_per_speaker) for sh in result.shortfalls])
         records = result.records
@@ -127,43 +158,75 @@ def register(app: typer.Typer) -> None:
         meta = source.meta
         if not spec.is_identity():
             meta = with_step(meta, spec.recipe(str(manifest), filtered.dropped))
-        recipe = {**result.recipe, "source": str(manifest), "reference": str(match) if match else None,
-                  "projected": project}
+        recipe = {
+            **result.recipe,
+            "source": str(manifest),
+            "reference": str(match) if match else None,
+            "projected": project,
+        }
         write_manifest(out, records, source.roots, with_step(meta, recipe))
         title = f"{recipe['mode']} subset, view {view}, seed {seed}"
-        print_wide(targets_table(result.targets, result.selected, get_view(view).classes, title,
-                                    "reference" if match else "target"))
+        print_wide(
+            targets_table(
+                result.targets,
+                result.selected,
+                get_view(view).classes,
+                title,
+                "reference" if match else "target",
+            )
+        )
         console.print(f"wrote {len(records)} utterances to {out}")
 
     @app.command("split")
     @user_errors
     def split_cmd(
         manifest: Annotated[Path, typer.Argument(help="input manifest (IN)")],
-        out: Annotated[Path, typer.Option(
-            "-o", "--out", help="output manifest, or a folder for all folds of logo/loso")],
+        out: Annotated[
+            Path, typer.Option("-o", "--out", help="output manifest, or a folder for all folds of logo/loso")
+        ],
         strategy: Annotated[str, typer.Option(help=f"one of {', '.join(STRATEGIES)}")] = "official",
-        fold: Annotated[str | None, typer.Option(
-            help="logo/loso: the left-out (test) fold, as 1-based index or group name (e.g. 5 or Session5)")]
-        = None,
-        dev_fold: Annotated[str | None, typer.Option(help="logo/loso: a second left-out group used as dev")]
-        = None,
-        fractions: Annotated[list[str] | None, typer.Option(
-            help="speaker-random/random: e.g. train=0.8,dev=0.1,test=0.1 (must sum to 1)")] = None,
+        fold: Annotated[
+            str | None,
+            typer.Option(
+                help="logo/loso: the left-out (test) fold, as 1-based index or group name (e.g. 5 or Session5)"
+            ),
+        ] = None,
+        dev_fold: Annotated[
+            str | None, typer.Option(help="logo/loso: a second left-out group used as dev")
+        ] = None,
+        fractions: Annotated[
+            list[str] | None,
+            typer.Option(help="speaker-random/random: e.g. train=0.8,dev=0.1,test=0.1 (must sum to 1)"),
+        ] = None,
         seed: Annotated[int, typer.Option(help="seed for speaker-random/random")] = 0,
-        view: Annotated[str | None, typer.Option(help="label view used to stratify (default: raw labels)")]
-        = None,
-        allow_leak: Annotated[bool, typer.Option(
-            help="speakers shared between splits: warn instead of fail (needed for --strategy random)")] = False,
+        view: Annotated[
+            str | None, typer.Option(help="label view used to stratify (default: raw labels)")
+        ] = None,
+        allow_leak: Annotated[
+            bool,
+            typer.Option(
+                help="speakers shared between splits: warn instead of fail (needed for --strategy random)"
+            ),
+        ] = False,
         fmt: Annotated[str, typer.Option("--format", help="file format when OUT is a folder")] = "parquet",
     ) -> None:
         """Assign train/dev/test with a strategy; every split written is checked for speaker leakage."""
         source = read_manifest(manifest)
-        results = make_splits(source.records, strategy, fold=fold, dev_fold=dev_fold,
-                              fractions=parse_fractions(fractions, "--fractions") or None, seed=seed, view=view)
+        results = make_splits(
+            source.records,
+            strategy,
+            fold=fold,
+            dev_fold=dev_fold,
+            fractions=parse_fractions(fractions, "--fractions") or None,
+            seed=seed,
+            view=view,
+        )
         is_file = out.suffix.lower() in FORMATS
         if is_file and len(results) > 1:
-            raise ValueError(f"--strategy {strategy} gives {len(results)} folds: pass --fold K for one file, or a "
-                             f"folder as -o to write them all")
+            raise ValueError(
+                f"--strategy {strategy} gives {len(results)} folds: pass --fold K for one file, or a "
+                f"folder as -o to write them all"
+            )
         if not is_file and f".{fmt}" not in FORMATS:
             raise ValueError(f"--format must be one of {[f.lstrip('.') for f in FORMATS]}, got {fmt!r}")
         for result in results:  # check every fold before writing any
@@ -171,8 +234,12 @@ def register(app: typer.Typer) -> None:
         for result in results:
             path = out if is_file else out / f"{result.name}.{fmt}"
             warn(result.warnings)
-            write_manifest(path, result.records, source.roots,
-                           with_step(source.meta, {**result.recipe, "source": str(manifest)}))
+            write_manifest(
+                path,
+                result.records,
+                source.roots,
+                with_step(source.meta, {**result.recipe, "source": str(manifest)}),
+            )
             held = result.recipe.get("test_group")
             counts = ", ".join(f"{k} {v}" for k, v in split_counts(result.records).items())
             console.print(f"{path}: {counts}" + (f" (test = {held})" if held else ""), highlight=False)
@@ -184,15 +251,19 @@ def register(app: typer.Typer) -> None:
         combined: Annotated[bool, typer.Option(help="check the records of all files together")] = False,
     ) -> None:
         """Speakers shared between splits (train/dev/test...); exit 1 when any speaker leaks."""
-        groups = ([("+".join(str(m) for m in manifests), [u for m in manifests for u in read_manifest(m).records])]
-                  if combined else [(str(m), read_manifest(m).records) for m in manifests])
+        groups = (
+            [("+".join(str(m) for m in manifests), [u for m in manifests for u in read_manifest(m).records])]
+            if combined
+            else [(str(m), read_manifest(m).records) for m in manifests]
+        )
         leaks = 0
         for name, records in groups:
             report = check_leakage(records)
             colour = "green" if report.ok else "red"
-            console.print(f"[{colour}]{'ok' if report.ok else 'LEAK'}[/{colour}] {name}: {report.describe()}",
-                          highlight=False)
+            console.print(
+                f"[{colour}]{'ok' if report.ok else 'LEAK'}[/{colour}] {name}: {report.describe()}",
+                highlight=False,
+            )
             leaks += not report.ok
         if leaks:
             raise typer.Exit(1)
-

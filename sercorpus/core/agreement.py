@@ -29,13 +29,18 @@ class Agreement:
     def describe(self) -> str:
         name = "Cohen's kappa" if self.method == "cohen" else "Fleiss' kappa"
         kappa = "undefined (one category only)" if self.kappa is None else f"{self.kappa:.3f}"
-        return (f"{self.ratings} ratings per item on {self.items} items: {self.percent:.1f} % agreement, "
-                f"{name} {kappa}")
+        return (
+            f"{self.ratings} ratings per item on {self.items} items: {self.percent:.1f} % agreement, "
+            f"{name} {kappa}"
+        )
 
     def counts(self) -> dict[str, float]:
         """Flat numbers for a report's ``counts``."""
-        out: dict[str, float] = {"agreement:items": self.items, "agreement:ratings_per_item": self.ratings,
-                                 "agreement:percent": round(self.percent, 2)}
+        out: dict[str, float] = {
+            "agreement:items": self.items,
+            "agreement:ratings_per_item": self.ratings,
+            "agreement:percent": round(self.percent, 2),
+        }
         if self.kappa is not None:
             out[f"agreement:{self.method}_kappa"] = round(self.kappa, 4)
         return out
@@ -65,7 +70,9 @@ def fleiss(counts: np.ndarray) -> Agreement:
     per_item = counts.sum(axis=1)
     n = per_item[0]
     if n < 2 or not np.allclose(per_item, n):
-        raise ValueError(f"fleiss: every item needs the same number (>= 2) of ratings, got {sorted(set(per_item))}")
+        raise ValueError(
+            f"fleiss: every item needs the same number (>= 2) of ratings, got {sorted(set(per_item))}"
+        )
     items = counts.shape[0]
     p_cat = counts.sum(axis=0) / (items * n)
     p_item = ((counts**2).sum(axis=1) - n) / (n * (n - 1))

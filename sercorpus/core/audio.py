@@ -73,7 +73,14 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     return AudioInfo(int(info.samplerate), int(info.channels), int(info.frames), str(info.subtype))
 
 
-_WAV_SUBTYPES = {(1, 8): "PCM_U8", (1, 16): "PCM_16", (1, 24): "PCM_24", (1, 32): "PCM_32", (3, 32): "FLOAT", (3, 64): "DOUBLE"}
+_WAV_SUBTYPES = {
+    (1, 8): "PCM_U8",
+    (1, 16): "PCM_16",
+    (1, 24): "PCM_24",
+    (1, 32): "PCM_32",
+    (3, 32): "FLOAT",
+    (3, 64): "DOUBLE",
+}
 
 
 def _probe_wav(path: Path, handle, size: int) -> AudioInfo:
@@ -102,7 +109,9 @@ def _probe_wav(path: Path, handle, size: int) -> AudioInfo:
                 raise AudioError(
                     f"{path}: truncated WAV: header promises {chunk_size} data bytes, file holds {available}"
                 )
-            return AudioInfo(rate, channels, chunk_size // block_align, _WAV_SUBTYPES.get((tag, bits), f"WAV_{tag}_{bits}"))
+            return AudioInfo(
+                rate, channels, chunk_size // block_align, _WAV_SUBTYPES.get((tag, bits), f"WAV_{tag}_{bits}")
+            )
         pos += 8 + chunk_size + (chunk_size & 1)
     raise AudioError(f"{path}: truncated WAV header (no data chunk)")
 
@@ -112,8 +121,11 @@ AUDIO_SUFFIXES = (".wav", ".flac")
 
 def audio_files(folder: str | os.PathLike[str]) -> list[Path]:
     """Every .wav/.flac file under ``folder``, sorted; macOS ``._`` AppleDouble companions are not audio."""
-    return sorted(p for p in Path(folder).rglob("*")
-                  if p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith("._") and p.is_file())
+    return sorted(
+        p
+        for p in Path(folder).rglob("*")
+        if p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith("._") and p.is_file()
+    )
 
 
 def read_audio(
@@ -136,7 +148,9 @@ def read_audio(
             start = int(round(offset * rate))
             frames = -1 if duration is None else int(round(duration * rate))
             if start > handle.frames:
-                raise AudioError(f"{path}: offset {offset:.3f}s is past the end ({handle.frames / rate:.3f}s)")
+                raise AudioError(
+                    f"{path}: offset {offset:.3f}s is past the end ({handle.frames / rate:.3f}s)"
+                )
             handle.seek(start)
             data = handle.read(frames, dtype="float32", always_2d=True)
     except (RuntimeError, sf.LibsndfileError) as exc:
@@ -152,7 +166,9 @@ def read_audio(
 _SFC_SET_ADD_PEAK_CHUNK = 0x1050
 
 
-def write_wav(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int, subtype: str = "PCM_16") -> None:
+def write_wav(
+    path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int, subtype: str = "PCM_16"
+) -> None:
     """Write a WAV atomically (temp file + rename): an interrupted writer never leaves a short file.
 
     Float WAVs are written without libsndfile's PEAK chunk: it carries a timestamp, which would make the

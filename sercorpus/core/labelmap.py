@@ -65,7 +65,9 @@ def read_label_map(path: Path) -> LabelMap:
     for section in ("codes", "words"):
         for native, unified in (raw.get(section) or {}).items():
             if unified is not None and unified not in VOCABULARY:
-                raise CorpusFormatError(path, f"{section}.{native} maps to {unified!r}, not in the unified vocabulary")
+                raise CorpusFormatError(
+                    path, f"{section}.{native} maps to {unified!r}, not in the unified vocabulary"
+                )
     scale = raw.get("scale")
     try:
         lo_hi = None if scale is None else (float(scale[0]), float(scale[1]))

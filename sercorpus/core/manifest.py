@@ -51,9 +51,13 @@ class Manifest:
         try:
             root = self.roots[utt.corpus]
         except KeyError:
-            raise ManifestError("manifest", [
-                f"no root recorded for corpus {utt.corpus!r} (utterance {utt.id}); pass roots={{...}} "
-                f"(CLI: --root {utt.corpus}=DIR)"]) from None
+            raise ManifestError(
+                "manifest",
+                [
+                    f"no root recorded for corpus {utt.corpus!r} (utterance {utt.id}); pass roots={{...}} "
+                    f"(CLI: --root {utt.corpus}=DIR)"
+                ],
+            ) from None
         return Path(root) / utt.audio_path
 
     def corpora(self) -> list[str]:
@@ -205,7 +209,9 @@ def read_manifest(
         header, records = _read_jsonl(path)
     version = header.get("schema_version")
     if version is None or str(version).split(".")[0] != SCHEMA_VERSION.split(".")[0]:
-        raise ManifestError(str(path), [f"schema version {version!r} is not compatible with {SCHEMA_VERSION}"])
+        raise ManifestError(
+            str(path), [f"schema version {version!r} is not compatible with {SCHEMA_VERSION}"]
+        )
     if validate:
         check_records(records, str(path))
     stored = dict(header.get("roots") or {})
@@ -220,7 +226,9 @@ def _read_parquet(path: Path) -> tuple[dict[str, Any], list[Utterance]]:
         raise ManifestError(str(path), [f"not a readable Parquet file: {exc}"]) from exc
     raw = (table.schema.metadata or {}).get(METADATA_KEY)
     if raw is None:
-        raise ManifestError(str(path), ["Parquet file carries no sercorpus metadata (not a sercorpus manifest)"])
+        raise ManifestError(
+            str(path), ["Parquet file carries no sercorpus metadata (not a sercorpus manifest)"]
+        )
     missing = [n for n in _ARROW_TYPES if n not in table.column_names]
     if missing:
         raise ManifestError(str(path), [f"missing column(s) {missing}"])
@@ -246,7 +254,9 @@ def _read_jsonl(path: Path) -> tuple[dict[str, Any], list[Utterance]]:
                 raise ManifestError(str(path), [f"line {line_no}: invalid JSON: {exc.msg}"]) from exc
             if header is None:
                 if not isinstance(obj, dict) or JSONL_HEADER_KEY not in obj:
-                    raise ManifestError(str(path), [f"line {line_no}: first line must be the {JSONL_HEADER_KEY} header"])
+                    raise ManifestError(
+                        str(path), [f"line {line_no}: first line must be the {JSONL_HEADER_KEY} header"]
+                    )
                 header = obj[JSONL_HEADER_KEY]
                 continue
             try:

@@ -40,7 +40,9 @@ class PrivacyError(ValueError):
 
 
 # ------------------------------------------------------------------------------------------------ keys
-def resolve_key(key: str | bytes | None = None, key_env: str | None = None, root: Path | None = None) -> bytes:
+def resolve_key(
+    key: str | bytes | None = None, key_env: str | None = None, root: Path | None = None
+) -> bytes:
     """The pseudonymisation key from the first source that has one (argument, env var, key file)."""
     if key is not None:
         return _non_empty(key.encode("utf-8") if isinstance(key, str) else bytes(key), "the key argument")
@@ -115,7 +117,8 @@ class Redactor:
         self.replacements = 0
         self._pattern = (
             re.compile(r"(?<!\w)(?:" + "|".join(_phrase_regex(t) for t in unique) + r")(?!\w)", re.IGNORECASE)
-            if unique else None
+            if unique
+            else None
         )
 
     def __call__(self, text: str) -> str:
@@ -147,8 +150,9 @@ class TranscriptPolicy:
         return self.redactor(text) if self.redactor else text
 
 
-def transcript_policy(no_transcripts: bool, redact: str | os.PathLike[str] | None, root: Path,
-                      extra_terms: Iterable[str] = ()) -> TranscriptPolicy:
+def transcript_policy(
+    no_transcripts: bool, redact: str | os.PathLike[str] | None, root: Path, extra_terms: Iterable[str] = ()
+) -> TranscriptPolicy:
     """Build the policy from loader options; ``redact`` is relative to the corpus root unless absolute."""
     if no_transcripts:
         return TranscriptPolicy(keep=False)

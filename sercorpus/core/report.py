@@ -42,15 +42,27 @@ class PrepareReport:
     notes: list[Issue] = field(default_factory=list)  # kept records with something worth knowing
     counts: Counter = field(default_factory=Counter)  # free-form tallies (e.g. "label:neutral")
 
-    def skip(self, reason: str, file: str | os.PathLike[str], detail: str, line: int | None = None,
-             record: str | None = None) -> None:
+    def skip(
+        self,
+        reason: str,
+        file: str | os.PathLike[str],
+        detail: str,
+        line: int | None = None,
+        record: str | None = None,
+    ) -> None:
         """Record a dropped record; raises instead when strict."""
         if self.strict:
             raise CorpusFormatError(file, f"{detail} [{reason}] (strict mode)", line)
         self.skipped.append(Issue(reason, str(file), line, detail, record))
 
-    def note(self, reason: str, file: str | os.PathLike[str], detail: str, line: int | None = None,
-             record: str | None = None) -> None:
+    def note(
+        self,
+        reason: str,
+        file: str | os.PathLike[str],
+        detail: str,
+        line: int | None = None,
+        record: str | None = None,
+    ) -> None:
         """Record something about a kept record (e.g. a known bad file that was tolerated)."""
         self.notes.append(Issue(reason, str(file), line, detail, record))
 

@@ -111,7 +111,8 @@ class Utterance:
             raise KeyError(f"unknown field(s) {sorted(unknown)} in record {data.get('id')!r}")
         values = dict(data)
         values["annotations"] = [
-            a if isinstance(a, Annotation) else Annotation.from_dict(a) for a in values.get("annotations") or []
+            a if isinstance(a, Annotation) else Annotation.from_dict(a)
+            for a in values.get("annotations") or []
         ]
         values["votes"] = canonical_distribution(values.get("votes") or {})
         values["soft_label"] = canonical_distribution(values.get("soft_label") or {})
@@ -169,7 +170,9 @@ def validate_utterance(utt: Utterance) -> list[str]:
         bad("speaker", f"must be corpus-qualified ('<corpus>/<native id>') or null, got {utt.speaker!r}")
     if utt.gender is not None and utt.gender not in GENDERS:
         bad("gender", f"must be one of {list(GENDERS)} or null, got {utt.gender!r}")
-    if utt.split is not None and (not isinstance(utt.split, str) or not utt.split or utt.split != utt.split.lower()):
+    if utt.split is not None and (
+        not isinstance(utt.split, str) or not utt.split or utt.split != utt.split.lower()
+    ):
         bad("split", f"must be a lower-case split name or null, got {utt.split!r}")
     if utt.label is not None and utt.label not in VOCABULARY:
         bad("label", f"{utt.label!r} is not in the unified vocabulary")

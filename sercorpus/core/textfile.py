@@ -14,5 +14,7 @@ def read_text_lines(path: Path) -> list[str]:
     except FileNotFoundError:
         raise CorpusFormatError(path, "file not found") from None
     except UnicodeDecodeError as exc:
-        raise CorpusFormatError(path, f"not UTF-8 text (byte {exc.start}); is this a macOS '._' file?") from None
+        raise CorpusFormatError(
+            path, f"not UTF-8 text (byte {exc.start}); is this a macOS '._' file?"
+        ) from None
     return text.splitlines()

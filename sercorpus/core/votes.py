@@ -57,5 +57,3 @@ def add_rater_votes(
     weight = 1.0 / len(cats) if policy is MultiLabelPolicy.SPLIT else 1.0
     for cat in cats:
         votes[cat] = votes.get(cat, 0.0) + weight
-
-

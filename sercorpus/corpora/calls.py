@@ -83,8 +83,19 @@ _VOTE_COL = re.compile(r"^votes?_(.+)$")
 _DIM_COL = re.compile(r"^(arousal|activation|valence|dominance)_(.+)$")
 
 ROLE_ALIASES = {
-    "agent": ("agent", "operator", "rep", "representative", "csr", "advisor", "adviser", "engineer",
-              "technician", "support", "analyst"),
+    "agent": (
+        "agent",
+        "operator",
+        "rep",
+        "representative",
+        "csr",
+        "advisor",
+        "adviser",
+        "engineer",
+        "technician",
+        "support",
+        "analyst",
+    ),
     "customer": ("customer", "caller", "client", "user", "end_user", "enduser", "requester"),
 }
 _ROLE_BY_ALIAS = {alias: role for role, aliases in ROLE_ALIASES.items() for alias in aliases}
@@ -109,18 +120,31 @@ class Settings:
 
 def parse_roles(value: str | Mapping[str, Any]) -> dict[str, int]:
     """``"agent=0,customer=1"`` (as ``--opt roles=...`` arrives) or a mapping -> role -> channel."""
-    pairs = value.items() if isinstance(value, Mapping) else (p.split("=", 1) for p in str(value).split(",") if p)
+    pairs = (
+        value.items() if isinstance(value, Mapping) else (p.split("=", 1) for p in str(value).split(",") if p)
+    )
     roles: dict[str, int] = {}
     for role, channel in pairs:
         try:
             roles[_canonical_role(str(role).strip()) or str(role).strip().lower()] = int(channel)
         except (TypeError, ValueError):
-            raise ValueError(f"roles: expected ROLE=CHANNEL pairs like 'agent=0,customer=1', got {value!r}") from None
+            raise ValueError(
+                f"roles: expected ROLE=CHANNEL pairs like 'agent=0,customer=1', got {value!r}"
+            ) from None
     return roles
 
 
-def _settings(root: Path, roles: Any, split: str, labelmap: str | None, scale: Any, multi_label: str,
-              audio_dir: str, link_dir: str | None, id_in_filename: str) -> Settings:
+def _settings(
+    root: Path,
+    roles: Any,
+    split: str,
+    labelmap: str | None,
+    scale: Any,
+    multi_label: str,
+    audio_dir: str,
+    link_dir: str | None,
+    id_in_filename: str,
+) -> Settings:
     if labelmap is not None:
         matcher, map_scale = read_label_map_file(root / labelmap)
     else:
@@ -150,10 +174,15 @@ def find_table(root: Path, table: str | None) -> Path:
         return path
     found = [root / name for name in TABLE_NAMES if (root / name).is_file()]
     if not found:
-        raise CorpusFormatError(root, f"no segment table: expected one of {list(TABLE_NAMES)} in the corpus root, "
-                                      "or name it with --opt table=FILE")
+        raise CorpusFormatError(
+            root,
+            f"no segment table: expected one of {list(TABLE_NAMES)} in the corpus root, "
+            "or name it with --opt table=FILE",
+        )
     if len(found) > 1:
-        raise CorpusFormatError(root, f"several segment tables {[p.name for p in found]}; pick one with --opt table=")
+        raise CorpusFormatError(
+            root, f"several segment tables {[p.name for p in found]}; pick one with --opt table="
+        )
     return found[0]
 
 
@@ -172,7 +201,9 @@ def column_key(name: str) -> tuple[str, ...] | None:
     return None
 
 
-def resolve_columns(names: list[str], table: Path, line: int | None, report: PrepareReport) -> dict[str, tuple]:
+def resolve_columns(
+    names: list[str], table: Path, line: int | None, report: PrepareReport
+) -> dict[str, tuple]:
     """Column name -> key; duplicates and mixing rater labels with vote counts are table errors."""
     keys: dict[str, tuple] = {}
     owners: dict[tuple, str] = {}
@@ -183,12 +214,18 @@ def resolve_columns(names: list[str], table: Path, line: int | None, report: Pre
             ignored.append(name)
             continue
         if key in owners:
-            raise CorpusFormatError(table, f"columns {owners[key]!r} and {name!r} both mean {key[-1]!r}", line)
+            raise CorpusFormatError(
+                table, f"columns {owners[key]!r} and {name!r} both mean {key[-1]!r}", line
+            )
         owners[key] = name
         keys[name] = key
     kinds = {k[0] for k in keys.values()}
-    if "votes" in kinds and ("rater" in kinds or ("field", "label") in owners or ("field", "labels") in owners):
-        raise CorpusFormatError(table, "give either annotator label columns or vote-count columns, not both", line)
+    if "votes" in kinds and (
+        "rater" in kinds or ("field", "label") in owners or ("field", "labels") in owners
+    ):
+        raise CorpusFormatError(
+            table, "give either annotator label columns or vote-count columns, not both", line
+        )
     if ignored and line is not None:
         report.note("ignored-columns", table, f"columns not in the contract, ignored: {ignored}", line)
     return keys
@@ -202,14 +239,18 @@ def read_table(table: Path, report: PrepareReport) -> Iterator[tuple[int, dict[t
         yield from _read_delimited(table, report, "\t" if table.suffix.lower() == ".tsv" else ",")
 
 
-def _read_delimited(table: Path, report: PrepareReport, delimiter: str) -> Iterator[tuple[int, dict[tuple, Any]]]:
+def _read_delimited(
+    table: Path, report: PrepareReport, delimiter: str
+) -> Iterator[tuple[int, dict[tuple, Any]]]:
     reader = csv.reader(read_text_lines(table), delimiter=delimiter)
     header = next(reader, None)
     if not header:
         raise CorpusFormatError(table, "empty segment table (no header line)", 1)
     keys = resolve_columns(header, table, 1, report)
     if ("field", "call_id") not in keys.values():
-        raise CorpusFormatError(table, f"no call id column (one of {list(ALIASES['call_id'])}) in header {header}", 1)
+        raise CorpusFormatError(
+            table, f"no call id column (one of {list(ALIASES['call_id'])}) in header {header}", 1
+        )
     has_times = {("field", "start"), ("field", "end")} <= set(keys.values())
     if not has_times and ("field", "cue") not in keys.values():
         raise CorpusFormatError(table, "need start and end columns, or cue + timings columns", 1)
@@ -327,7 +368,9 @@ def _channel(value: Any) -> int | None:
     if text.lower() in _CHANNEL_NAMES:
         return _CHANNEL_NAMES[text.lower()]
     if not text.isdigit():
-        raise RecordSkip("malformed-row", f"channel {text!r} is not a channel number (0, 1, ... or left/right)")
+        raise RecordSkip(
+            "malformed-row", f"channel {text!r} is not a channel number (0, 1, ... or left/right)"
+        )
     return int(text)
 
 
@@ -394,8 +437,9 @@ def _categories(native: list[str], settings: Settings) -> list[str]:
     try:
         return settings.labels.categories(native)
     except KeyError as exc:
-        raise RecordSkip("unknown-label", f"label {exc.args[0]!r} is not in the label map "
-                                         f"({settings.labels.source})") from None
+        raise RecordSkip(
+            "unknown-label", f"label {exc.args[0]!r} is not in the label map ({settings.labels.source})"
+        ) from None
 
 
 def _vote_counts(cells: dict[tuple, Any], settings: Settings) -> dict[str, float]:
@@ -454,8 +498,9 @@ class Segment:
     text: str | None
 
 
-def place(row: Row, info: AudioInfo, settings: Settings, cues: TimingCache,
-          report: PrepareReport, table: Path) -> Segment:
+def place(
+    row: Row, info: AudioInfo, settings: Settings, cues: TimingCache, report: PrepareReport, table: Path
+) -> Segment:
     """Timing (table or cue), range checks against the recording, channel choice."""
     start, end, timing, text = row.start, row.end, "table", row.transcript
     if row.timings is not None and row.cue is not None:
@@ -469,11 +514,17 @@ def place(row: Row, info: AudioInfo, settings: Settings, cues: TimingCache,
     if end <= start:
         raise RecordSkip("end-before-start", f"end {end:.3f} s is not after start {start:.3f} s")
     if start >= info.duration or end > info.duration + END_TOLERANCE:
-        raise RecordSkip("past-end-of-audio", f"segment {start:.3f}-{end:.3f} s ends past the recording "
-                                             f"({info.duration:.3f} s)")
+        raise RecordSkip(
+            "past-end-of-audio",
+            f"segment {start:.3f}-{end:.3f} s ends past the recording ({info.duration:.3f} s)",
+        )
     if end > info.duration:
-        report.note("clipped-to-audio-end", table, f"end {end:.3f} s clipped to the recording's "
-                                                   f"{info.duration:.3f} s", row.line)
+        report.note(
+            "clipped-to-audio-end",
+            table,
+            f"end {end:.3f} s clipped to the recording's {info.duration:.3f} s",
+            row.line,
+        )
         end = info.duration
     return Segment(row, start, end, _pick_channel(row, info, settings), timing, text)
 
@@ -488,13 +539,17 @@ def _pick_channel(row: Row, info: AudioInfo, settings: Settings) -> int | None:
         return row.channel
     channel = settings.roles.get(row.role) if row.role else None
     if channel is not None and channel >= info.num_channels:
-        raise RecordSkip("bad-channel", f"role {row.role} maps to channel {channel} (option roles) but the "
-                                       f"recording has {info.num_channels}")
+        raise RecordSkip(
+            "bad-channel",
+            f"role {row.role} maps to channel {channel} (option roles) but the "
+            f"recording has {info.num_channels}",
+        )
     return channel
 
 
-def drop_overlaps(segments: list[Segment], multichannel: bool, report: PrepareReport, table: Path,
-                  where: str) -> list[Segment]:
+def drop_overlaps(
+    segments: list[Segment], multichannel: bool, report: PrepareReport, table: Path, where: str
+) -> list[Segment]:
     """Within one recording, segments of one track (channel; role on mono) must not overlap."""
     kept: list[Segment] = []
     last: dict[Any, Segment] = {}
@@ -504,8 +559,12 @@ def drop_overlaps(segments: list[Segment], multichannel: bool, report: PrepareRe
         if prev is not None and seg.start < prev.end - OVERLAP_TOLERANCE:
             what = f"channel {track}" if multichannel else f"role {track or 'unknown'}"
             overlap = min(prev.end, seg.end) - seg.start
-            report.skip("overlapping-segment", table, f"overlaps the segment of line {prev.row.line} by "
-                                                      f"{overlap:.3f} s ({where}, {what})", seg.row.line)
+            report.skip(
+                "overlapping-segment",
+                table,
+                f"overlaps the segment of line {prev.row.line} by {overlap:.3f} s ({where}, {what})",
+                seg.row.line,
+            )
             continue
         last[track] = seg
         kept.append(seg)
@@ -548,11 +607,18 @@ def build_record(seg: Segment, audio_path: str, info: AudioInfo, ctx: Context) -
         votes=votes,
         soft_label=soft_from_votes(votes),
         transcript=ctx.texts.apply(seg.text),
-        annotations=[Annotation(rater=pseudo("rater", r.rater), categories=r.categories, native=r.native, **r.dims)
-                     for r in row.ratings],
-        extra={"role": row.role, "line": row.line, "timing": seg.timing, "cue": row.cue,
-               "raters": sum(1 for r in row.ratings if r.categories),
-               "agreement": None if share is None else round(share, 4)},
+        annotations=[
+            Annotation(rater=pseudo("rater", r.rater), categories=r.categories, native=r.native, **r.dims)
+            for r in row.ratings
+        ],
+        extra={
+            "role": row.role,
+            "line": row.line,
+            "timing": seg.timing,
+            "cue": row.cue,
+            "raters": sum(1 for r in row.ratings if r.categories),
+            "agreement": None if share is None else round(share, 4),
+        },
         **consensus_dims(row),
     )
 
@@ -599,7 +665,9 @@ def load_calls(
     """Yield one record per valid segment-table row; options and column contract in ``manifests/CALLS.md``."""
     root = Path(root)
     report = report or PrepareReport(CORPUS)
-    settings = _settings(root, roles, split, labelmap, scale, multi_label, audio_dir, link_dir, id_in_filename)
+    settings = _settings(
+        root, roles, split, labelmap, scale, multi_label, audio_dir, link_dir, id_in_filename
+    )
     table_path = find_table(root, table)
     rows = parse_rows(table_path, report, settings)
     if link_dir is not None and not pseudonymise:
@@ -624,7 +692,9 @@ def parse_rows(table: Path, report: PrepareReport, settings: Settings) -> list[R
     return rows
 
 
-def build_records(root: Path, table: Path, rows: list[Row], ctx: Context, report: PrepareReport) -> list[Utterance]:
+def build_records(
+    root: Path, table: Path, rows: list[Row], ctx: Context, report: PrepareReport
+) -> list[Utterance]:
     """Group rows by recording, probe each recording once, place, de-overlap and convert its segments."""
     by_audio: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
@@ -674,24 +744,31 @@ def audio_rel(root: Path, row: Row, audio_dir: str) -> str:
 
 
 #: check_audio skip reason -> a detail without the file name (file names may hold raw ids)
-_AUDIO_PROBLEMS = {"missing-audio": "audio file not found", "unreadable-audio": "audio file unreadable or truncated",
-                   "empty-audio": "audio file holds no samples"}
+_AUDIO_PROBLEMS = {
+    "missing-audio": "audio file not found",
+    "unreadable-audio": "audio file unreadable or truncated",
+    "empty-audio": "audio file holds no samples",
+}
 
 
-def probe_recording(root: Path, rel: str, rows: list[Row], report: PrepareReport, table: Path,
-                    call: str) -> AudioInfo | None:
+def probe_recording(
+    root: Path, rel: str, rows: list[Row], report: PrepareReport, table: Path, call: str
+) -> AudioInfo | None:
     """Header facts of one recording; a bad recording is a counted skip of each of its rows (table:line)."""
     scratch = PrepareReport(CORPUS)
     info = check_audio(root, rel, scratch, record=call)
     if info is None:
         reason = scratch.skipped[0].reason
         for row in rows:
-            report.skip(reason, table, f"{_AUDIO_PROBLEMS.get(reason, reason)} (recording of call {call})", row.line)
+            report.skip(
+                reason, table, f"{_AUDIO_PROBLEMS.get(reason, reason)} (recording of call {call})", row.line
+            )
     return info
 
 
-def output_audio_path(root: Path, rel: str, rows: list[Row], ctx: Context, report: PrepareReport,
-                      table: Path) -> str:
+def output_audio_path(
+    root: Path, rel: str, rows: list[Row], ctx: Context, report: PrepareReport, table: Path
+) -> str:
     """``audio_path`` for the manifest: a pseudonymised link (``link_dir``), else the real file name.
 
     The real file name is the one place a raw id can reach the outputs; it is checked and warned about
@@ -701,9 +778,11 @@ def output_audio_path(root: Path, rel: str, rows: list[Row], ctx: Context, repor
         return link_audio(root, rel, ctx.settings.link_dir, ctx.pseudo)
     raw_ids = {r.call for r in rows} | {r.speaker for r in rows if r.speaker}
     if ctx.pseudo.active and reveals_id(rel, raw_ids):
-        message = (f"the audio file name of call {ctx.pseudo('call', rows[0].call)} contains a raw call or speaker "
-                   "id, which the manifest's audio_path will show; pass link_dir=DIR for pseudonymised links "
-                   "or rename the recordings")
+        message = (
+            f"the audio file name of call {ctx.pseudo('call', rows[0].call)} contains a raw call or speaker "
+            "id, which the manifest's audio_path will show; pass link_dir=DIR for pseudonymised links "
+            "or rename the recordings"
+        )
         if ctx.settings.id_in_filename == "error":
             raise CorpusFormatError(table, message, rows[0].line)
         report.note("file-name-reveals-id", table, message, rows[0].line)
@@ -717,8 +796,9 @@ def link_audio(root: Path, rel: str, link_dir: str, pseudo: Pseudonymiser) -> st
     try:
         base_rel = base.relative_to(root.resolve())
     except ValueError:
-        raise CorpusFormatError(base, "link_dir must lie inside the corpus root (audio_path is relative to it)") \
-            from None
+        raise CorpusFormatError(
+            base, "link_dir must lie inside the corpus root (audio_path is relative to it)"
+        ) from None
     name = pseudo("audio", rel) + Path(rel).suffix.lower()
     link, target = base / name, os.path.relpath((root / rel).resolve(), base)
     base.mkdir(parents=True, exist_ok=True)
@@ -733,10 +813,16 @@ def link_audio(root: Path, rel: str, link_dir: str, pseudo: Pseudonymiser) -> st
 # ------------------------------------------------------------------------------------------- report
 def _note_privacy(ctx: Context, report: PrepareReport, table: Path) -> None:
     if not ctx.pseudo.active:
-        report.note("pseudonymisation-off", table, "raw call, speaker and rater ids are kept (pseudonymise=false)")
+        report.note(
+            "pseudonymisation-off", table, "raw call, speaker and rater ids are kept (pseudonymise=false)"
+        )
     elif len(ctx.pseudo.key or b"") < MIN_KEY_CHARS:
-        report.note("short-key", table, f"the pseudonymisation key has fewer than {MIN_KEY_CHARS} characters; a "
-                                        "longer random key makes the pseudonyms harder to reverse by trying ids")
+        report.note(
+            "short-key",
+            table,
+            f"the pseudonymisation key has fewer than {MIN_KEY_CHARS} characters; a "
+            "longer random key makes the pseudonyms harder to reverse by trying ids",
+        )
 
 
 def summarise(records: list[Utterance], ctx: Context, report: PrepareReport, table: Path) -> None:
@@ -750,7 +836,9 @@ def summarise(records: list[Utterance], ctx: Context, report: PrepareReport, tab
         report.counts["transcripts:redactions"] = redactor.replacements
     result = annotator_agreement(records)
     if result is None:
-        report.note("agreement", table, "fewer than two ratings per segment: annotator agreement not computed")
+        report.note(
+            "agreement", table, "fewer than two ratings per segment: annotator agreement not computed"
+        )
         return
     for name, value in result.counts().items():
         report.counts[name] = value
@@ -762,7 +850,9 @@ def annotator_agreement(records: list[Utterance]) -> agree.Agreement | None:
     items = [{a.rater: a.categories[0] for a in u.annotations if a.categories} for u in records]
     if any(len(item) >= 2 for item in items):
         return agree.from_rater_labels([item for item in items if item])
-    lists = [[cat for cat, n in u.votes.items() for _ in range(int(n))]
-             for u in records if not u.annotations and all(float(n).is_integer() for n in u.votes.values())]
+    lists = [
+        [cat for cat, n in u.votes.items() for _ in range(int(n))]
+        for u in records
+        if not u.annotations and all(float(n).is_integer() for n in u.votes.values())
+    ]
     return agree.from_label_lists(lists)
-

@@ -44,7 +44,10 @@ def check_audio(
     if info.num_frames == 0:
         problem = ("empty-audio", "audio file holds no samples")
     elif expected_rate is not None and info.sample_rate != expected_rate:
-        problem = ("wrong-sample-rate", f"sample rate {info.sample_rate} Hz, corpus promises {expected_rate} Hz")
+        problem = (
+            "wrong-sample-rate",
+            f"sample rate {info.sample_rate} Hz, corpus promises {expected_rate} Hz",
+        )
     elif expected_channels is not None and info.num_channels != expected_channels:
         problem = ("wrong-channels", f"{info.num_channels} channels, corpus promises {expected_channels}")
     if problem is not None:

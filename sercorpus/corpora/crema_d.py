@@ -118,8 +118,11 @@ def load_crema_d(
             yield utt
     claimed.update(_wav_for(name, tables, labels) for name in tables.broken)
     for filename in sorted(set(tables.wavs.values()) - claimed):
-        report.note("unlisted-audio", root / "AudioWAV" / filename,
-                    "audio file named by neither SentenceFilenames.csv nor tabulatedVotes.csv; not read")
+        report.note(
+            "unlisted-audio",
+            root / "AudioWAV" / filename,
+            "audio file named by neither SentenceFilenames.csv nor tabulatedVotes.csv; not read",
+        )
 
 
 # ------------------------------------------------------------------------------------------ tables
@@ -131,13 +134,23 @@ def _read_tables(root: Path, query_type: int, report: PrepareReport) -> _Tables:
     if not audio_dir.is_dir():
         raise CorpusFormatError(audio_dir, "AudioWAV/ folder not found: expected the CREMA-D repository root")
     if not votes_path.is_file():
-        raise CorpusFormatError(votes_path, "tabulatedVotes.csv not found: the perceived-emotion votes ship in "
-                                            "processedResults/ of the CREMA-D repository (Kaggle copies lack it)")
+        raise CorpusFormatError(
+            votes_path,
+            "tabulatedVotes.csv not found: the perceived-emotion votes ship in "
+            "processedResults/ of the CREMA-D repository (Kaggle copies lack it)",
+        )
     broken: set[str] = set()
     votes = _read_votes(votes_path, query_type, report, broken)
     sentences_path = root / "SentenceFilenames.csv"
-    return _Tables(votes_path, sentences_path, votes, _read_sentence_list(sentences_path, report),
-                   _read_demographics(root / "VideoDemographics.csv", report), _list_wavs(audio_dir, report), broken)
+    return _Tables(
+        votes_path,
+        sentences_path,
+        votes,
+        _read_sentence_list(sentences_path, report),
+        _read_demographics(root / "VideoDemographics.csv", report),
+        _list_wavs(audio_dir, report),
+        broken,
+    )
 
 
 def _csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
@@ -168,7 +181,15 @@ def _read_votes(path: Path, query_type: int, report: PrepareReport, broken: set[
             report.counts[f"rows:query-type-{row_id // 100000}"] += 1
             continue
         if len(values) != len(header):
-            _skip_row(report, path, line_no, values, col, broken, f"expected {len(header)} fields, got {len(values)}")
+            _skip_row(
+                report,
+                path,
+                line_no,
+                values,
+                col,
+                broken,
+                f"expected {len(header)} fields, got {len(values)}",
+            )
             continue
         try:
             row = _vote_row(values, col, line_no, row_id)
@@ -178,8 +199,13 @@ def _read_votes(path: Path, query_type: int, report: PrepareReport, broken: set[
         name = values[col["fileName"]]
         if name in votes:  # the first row wins, like prepare's duplicate-id rule
             report.read += 1
-            report.skip("duplicate-id", path, f"second row for {name}; keeping the first (line {votes[name].line})", line_no,
-                        record=qualified(CORPUS, name))
+            report.skip(
+                "duplicate-id",
+                path,
+                f"second row for {name}; keeping the first (line {votes[name].line})",
+                line_no,
+                record=qualified(CORPUS, name),
+            )
             continue
         votes[name] = row
     return votes
@@ -201,8 +227,15 @@ def _vote_row(values: list[str], col: dict[str, int], line_no: int, row_id: int)
     return _VoteRow(line_no, row_id % 100000, counts, responses, agreement, values[col["emoVote"]])
 
 
-def _skip_row(report: PrepareReport, path: Path, line_no: int, values: list[str], col: dict[str, int],
-              broken: set[str], detail: str) -> None:
+def _skip_row(
+    report: PrepareReport,
+    path: Path,
+    line_no: int,
+    values: list[str],
+    col: dict[str, int],
+    broken: set[str],
+    detail: str,
+) -> None:
     report.read += 1
     name = values[col["fileName"]] if col["fileName"] < len(values) else None
     if name:
@@ -213,7 +246,9 @@ def _skip_row(report: PrepareReport, path: Path, line_no: int, values: list[str]
 def _read_sentence_list(path: Path, report: PrepareReport) -> dict[str, tuple[int, int]]:
     """``Stimulus_Number`` (= clipNum) per listed clip; optional (noted when absent)."""
     if not path.is_file():
-        report.note("missing-file", path, "SentenceFilenames.csv absent; clips come from tabulatedVotes.csv only")
+        report.note(
+            "missing-file", path, "SentenceFilenames.csv absent; clips come from tabulatedVotes.csv only"
+        )
         return {}
     header, rows = _csv_rows(path)
     if header != _SENTENCES_HEADER:
@@ -222,11 +257,16 @@ def _read_sentence_list(path: Path, report: PrepareReport) -> dict[str, tuple[in
     for line_no, values in rows:
         if len(values) != 2 or not values[0].isdigit() or not values[1]:
             report.read += 1
-            report.skip("malformed-line", path, f"expected <number>,\"<file name>\", got {values}", line_no)
+            report.skip("malformed-line", path, f'expected <number>,"<file name>", got {values}', line_no)
             continue
         if values[1] in listed:
-            report.note("duplicate-listing", path, f"{values[1]} listed again (first at line "
-                        f"{listed[values[1]][1]})", line_no, record=qualified(CORPUS, values[1]))
+            report.note(
+                "duplicate-listing",
+                path,
+                f"{values[1]} listed again (first at line {listed[values[1]][1]})",
+                line_no,
+                record=qualified(CORPUS, values[1]),
+            )
             continue
         listed[values[1]] = (int(values[0]), line_no)
     return listed
@@ -249,7 +289,9 @@ def _read_demographics(path: Path, report: PrepareReport) -> dict[str, _Actor]:
         row = dict(zip(header, values, strict=True))
         gender = _SEXES.get(row["Sex"])
         if gender is None:
-            report.note("unknown-sex", path, f"actor {row['ActorID']}: Sex {row['Sex']!r}; gender null", line_no)
+            report.note(
+                "unknown-sex", path, f"actor {row['ActorID']}: Sex {row['Sex']!r}; gender null", line_no
+            )
         age = int(row["Age"]) if row["Age"].isdigit() else None
         actors[row["ActorID"]] = _Actor(gender, age, row["Race"], row["Ethnicity"])
     return actors
@@ -280,14 +322,25 @@ def _candidates(tables: _Tables) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------- records
-def _to_utterance(root: Path, name: str, wav: str | None, tables: _Tables, labels: LabelMap, modality: str,
-                  report: PrepareReport) -> Utterance | None:
+def _to_utterance(
+    root: Path,
+    name: str,
+    wav: str | None,
+    tables: _Tables,
+    labels: LabelMap,
+    modality: str,
+    report: PrepareReport,
+) -> Utterance | None:
     utt_id = qualified(CORPUS, name)
     row = tables.votes.get(name)
     source, line = (tables.votes_path, row.line) if row else (tables.sentences_path, tables.listed[name][1])
     if wav is None and name in labels.raw.get("known_missing", []):
-        report.note("known-missing-audio", root / "AudioWAV" / f"{name}.wav",
-                    "clip has no audio in the CREMA-D release (README); not a candidate", record=utt_id)
+        report.note(
+            "known-missing-audio",
+            root / "AudioWAV" / f"{name}.wav",
+            "clip has no audio in the CREMA-D release (README); not a candidate",
+            record=utt_id,
+        )
         report.counts["known-missing-audio"] += 1
         return None
     report.read += 1
@@ -297,21 +350,34 @@ def _to_utterance(root: Path, name: str, wav: str | None, tables: _Tables, label
         report.skip(exc.reason, source, f"{name}: {exc.detail}", line, record=utt_id)
         return None
     if row is None:
-        report.skip("missing-votes", tables.votes_path, f"{name} (listed at {source}:{line}) has no {modality} row",
-                    record=utt_id)
+        report.skip(
+            "missing-votes",
+            tables.votes_path,
+            f"{name} (listed at {source}:{line}) has no {modality} row",
+            record=utt_id,
+        )
         return None
     unknown = [c for c in row.emo_vote.split(":") if c not in labels.codes]
     if unknown:
-        report.skip("unknown-label", tables.votes_path, f"{name}: emoVote {row.emo_vote!r} has unknown code(s) "
-                    f"{unknown}", row.line, record=utt_id)
+        report.skip(
+            "unknown-label",
+            tables.votes_path,
+            f"{name}: emoVote {row.emo_vote!r} has unknown code(s) {unknown}",
+            row.line,
+            record=utt_id,
+        )
         return None
     rel = f"AudioWAV/{wav or name + '.wav'}"
     info = _probe(root, rel, report, utt_id, tables.votes_path, row.line)
     if info is None:
         return None
     if wav is not None and Path(wav).stem != name:
-        report.note("misnamed-audio", root / rel, f"file is named {wav}; used as {name} (fixed upstream 2022-10-18)",
-                    record=utt_id)
+        report.note(
+            "misnamed-audio",
+            root / rel,
+            f"file is named {wav}; used as {name} (fixed upstream 2022-10-18)",
+            record=utt_id,
+        )
     return _record(name, rel, info, row, tables, labels, parts, modality, report)
 
 
@@ -342,18 +408,32 @@ def _parse_name(name: str, labels: LabelMap) -> tuple[str, str, str, str]:
 
 
 #: CREMA-D's way out when the checkout holds git-LFS pointers (added to the generic explanation)
-_LFS_HINT = ("The GitHub copy of CREMA-D stores AudioWAV/ with git-lfs, so a clone without git-lfs or a ZIP "
-             "download holds only pointers; alternatively fetch the audio from the mirror named in the CREMA-D "
-             "README, then prepare again.")
+_LFS_HINT = (
+    "The GitHub copy of CREMA-D stores AudioWAV/ with git-lfs, so a clone without git-lfs or a ZIP "
+    "download holds only pointers; alternatively fetch the audio from the mirror named in the CREMA-D "
+    "README, then prepare again."
+)
 
 
-def _probe(root: Path, rel: str, report: PrepareReport, utt_id: str, votes_path: Path, line: int) -> AudioInfo | None:
-    return check_audio(root, rel, report, utt_id, SAMPLE_RATE, CHANNELS, label_file=votes_path, line=line,
-                       lfs_hint=_LFS_HINT)
+def _probe(
+    root: Path, rel: str, report: PrepareReport, utt_id: str, votes_path: Path, line: int
+) -> AudioInfo | None:
+    return check_audio(
+        root, rel, report, utt_id, SAMPLE_RATE, CHANNELS, label_file=votes_path, line=line, lfs_hint=_LFS_HINT
+    )
 
 
-def _record(name: str, rel: str, info: AudioInfo, row: _VoteRow, tables: _Tables, labels: LabelMap,
-            parts: tuple[str, str, str, str], modality: str, report: PrepareReport) -> Utterance:
+def _record(
+    name: str,
+    rel: str,
+    info: AudioInfo,
+    row: _VoteRow,
+    tables: _Tables,
+    labels: LabelMap,
+    parts: tuple[str, str, str, str],
+    modality: str,
+    report: PrepareReport,
+) -> Utterance:
     actor, sentence, acted, level = parts
     utt_id = qualified(CORPUS, name)
     votes = {labels.codes[c]: float(n) for c, n in row.counts.items() if n > 0}
@@ -361,8 +441,13 @@ def _record(name: str, rel: str, info: AudioInfo, row: _VoteRow, tables: _Tables
     _check_row(name, row, label, labels, tables.votes_path, report)
     person = tables.actors.get(actor)
     if person is None:
-        report.note("unknown-actor", tables.votes_path, f"actor {actor} not in VideoDemographics.csv; gender null",
-                    row.line, record=utt_id)
+        report.note(
+            "unknown-actor",
+            tables.votes_path,
+            f"actor {actor} not in VideoDemographics.csv; gender null",
+            row.line,
+            record=utt_id,
+        )
     report.counts[f"acted:{acted}"] += 1
     report.counts["tie" if label is None else "consensus"] += 1
     return Utterance(
@@ -396,14 +481,23 @@ def _record(name: str, rel: str, info: AudioInfo, row: _VoteRow, tables: _Tables
     )
 
 
-def _check_row(name: str, row: _VoteRow, label: str | None, labels: LabelMap, path: Path,
-               report: PrepareReport) -> None:
+def _check_row(
+    name: str, row: _VoteRow, label: str | None, labels: LabelMap, path: Path, report: PrepareReport
+) -> None:
     """Notes where the shipped summary columns disagree with the counts (the counts win)."""
     if sum(row.counts.values()) != row.responses:
-        report.note("vote-sum-mismatch", path, f"{name}: counts sum to {sum(row.counts.values())}, numResponses "
-                    f"{row.responses}", row.line)
+        report.note(
+            "vote-sum-mismatch",
+            path,
+            f"{name}: counts sum to {sum(row.counts.values())}, numResponses {row.responses}",
+            row.line,
+        )
     shipped = row.emo_vote.split(":")
     expected = None if len(shipped) != 1 else labels.codes[shipped[0]]
     if expected != label:
-        report.note("emovote-mismatch", path, f"{name}: emoVote {row.emo_vote!r} but the counts give "
-                    f"{label or 'a tie'}", row.line)
+        report.note(
+            "emovote-mismatch",
+            path,
+            f"{name}: emoVote {row.emo_vote!r} but the counts give {label or 'a tie'}",
+            row.line,
+        )

@@ -34,7 +34,9 @@ def load_esc50(root: str | Path, report: PrepareReport | None = None) -> Iterato
     if not meta.is_file():
         legacy = root / "esc50.csv"
         if not legacy.is_file():
-            raise CorpusFormatError(meta, "ESC-50 metadata not found (expected meta/esc50.csv under the root)")
+            raise CorpusFormatError(
+                meta, "ESC-50 metadata not found (expected meta/esc50.csv under the root)"
+            )
         meta = legacy
     lines = read_text_lines(meta)
     rows = csv.reader(lines)
@@ -68,8 +70,12 @@ def load_esc50(root: str | Path, report: PrepareReport | None = None) -> Iterato
         if info is None:
             continue
         if info.sample_rate != SAMPLE_RATE:
-            report.note("unexpected-sample-rate", root / rel, f"{info.sample_rate} Hz (ESC-50 ships 44100 Hz)",
-                        record=utt_id)
+            report.note(
+                "unexpected-sample-rate",
+                root / rel,
+                f"{info.sample_rate} Hz (ESC-50 ships 44100 Hz)",
+                record=utt_id,
+            )
         report.counts[f"category:{row[name_col]}"] += 1
         yield Utterance(
             id=utt_id,

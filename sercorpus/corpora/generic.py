@@ -35,11 +35,38 @@ from sercorpus.corpora.common import RecordSkip, cell_number, cell_text, check_a
 from sercorpus.corpora.nativelabels import LabelMatcher, normalise, parse_scale, split_words
 
 SPEC_FILE = "sercorpus.yaml"
-SPEC_KEYS = ("name", "description", "table", "delimiter", "audio_dir", "columns", "files", "labels",
-             "unknown_labels", "scale", "genders", "speaker_genders", "splits", "speaker_splits",
-             "default_split", "multi_label", "pseudonymise")
-COLUMN_FIELDS = ("audio", "id", "speaker", "gender", "split", "label", "raters", "transcript", "offset",
-                 "duration", *DIMENSIONS)
+SPEC_KEYS = (
+    "name",
+    "description",
+    "table",
+    "delimiter",
+    "audio_dir",
+    "columns",
+    "files",
+    "labels",
+    "unknown_labels",
+    "scale",
+    "genders",
+    "speaker_genders",
+    "splits",
+    "speaker_splits",
+    "default_split",
+    "multi_label",
+    "pseudonymise",
+)
+COLUMN_FIELDS = (
+    "audio",
+    "id",
+    "speaker",
+    "gender",
+    "split",
+    "label",
+    "raters",
+    "transcript",
+    "offset",
+    "duration",
+    *DIMENSIONS,
+)
 FILE_KEYS = ("glob", "pattern", "path_pattern")
 #: named regex groups that fill schema fields; any other group lands in ``extra``
 GROUP_FIELDS = ("id", "speaker", "gender", "split", "label", "transcript")
@@ -78,13 +105,16 @@ def find_spec(root: Path, spec: str | None) -> Path:
     if spec is None:
         path = root / SPEC_FILE
         if not path.is_file():
-            raise CorpusFormatError(path, "no corpus spec: write one (see manifests/CUSTOM_CORPORA.md) or pass "
-                                          "--opt spec=FILE")
+            raise CorpusFormatError(
+                path, "no corpus spec: write one (see manifests/CUSTOM_CORPORA.md) or pass --opt spec=FILE"
+            )
         return path
     for path in (root / spec, Path(spec)):
         if path.is_file():
             return path
-    raise CorpusFormatError(spec, "corpus spec not found (looked in the corpus root and the working directory)")
+    raise CorpusFormatError(
+        spec, "corpus spec not found (looked in the corpus root and the working directory)"
+    )
 
 
 def read_spec(path: Path) -> Spec:
@@ -93,8 +123,9 @@ def read_spec(path: Path) -> Spec:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise CorpusFormatError(path, f"invalid YAML: {getattr(exc, 'problem', exc)}",
-                                mark.line + 1 if mark else None) from None
+        raise CorpusFormatError(
+            path, f"invalid YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None
+        ) from None
     if not isinstance(raw, dict):
         raise CorpusFormatError(path, "a spec is a YAML mapping (see manifests/CUSTOM_CORPORA.md)")
     _known_keys(path, "spec", raw, SPEC_KEYS)
@@ -108,7 +139,9 @@ def read_spec(path: Path) -> Spec:
     if "table" not in raw and "files" not in raw:
         raise CorpusFormatError(path, "give 'table' (csv mode) or 'files' (folder mode)")
     if "table" in raw and "glob" in (raw.get("files") or {}):
-        raise CorpusFormatError(path, "files.glob is for folder mode; a csv spec lists its files in the table")
+        raise CorpusFormatError(
+            path, "files.glob is for folder mode; a csv spec lists its files in the table"
+        )
     columns = dict(raw.get("columns") or {})
     _known_keys(path, "columns", columns, COLUMN_FIELDS)
     if "table" in raw and "audio" not in columns:
@@ -117,7 +150,9 @@ def read_spec(path: Path) -> Spec:
     _known_keys(path, "files", files, FILE_KEYS)
     pattern, path_pattern = _regex(path, files, "pattern"), _regex(path, files, "path_pattern")
     if "files" in raw and pattern is None and path_pattern is None:
-        raise CorpusFormatError(path, "folder mode needs files.pattern (or files.path_pattern) to find labels")
+        raise CorpusFormatError(
+            path, "folder mode needs files.pattern (or files.path_pattern) to find labels"
+        )
     groups = [g for p in (pattern, path_pattern) if p for g in p.groupindex]
     if any(d in columns for d in DIMENSIONS) and raw.get("scale") is None:
         raise CorpusFormatError(path, "dimensional columns need 'scale: [lo, hi]' (the native rating scale)")
@@ -177,7 +212,9 @@ def _speaker_splits(path: Path, values: Mapping[Any, Any]) -> dict[str, str]:
     for split, speakers in values.items():
         for speaker in speakers if isinstance(speakers, list) else [speakers]:
             if str(speaker) in out:
-                raise CorpusFormatError(path, f"speaker {speaker!r} listed in splits {out[str(speaker)]} and {split}")
+                raise CorpusFormatError(
+                    path, f"speaker {speaker!r} listed in splits {out[str(speaker)]} and {split}"
+                )
             out[str(speaker)] = str(split).lower()
     return out
 
@@ -203,14 +240,17 @@ def table_items(root: Path, spec: Spec, report: PrepareReport) -> Iterator[Item]
     raters = [str(c) for c in spec.columns.get("raters") or []]
     missing = [c for c in [*wanted.values(), *raters] if c not in header]
     if missing:
-        raise CorpusFormatError(table, f"column(s) {missing} named in {spec.path.name} are not in the header "
-                                       f"{header}", 1)
+        raise CorpusFormatError(
+            table, f"column(s) {missing} named in {spec.path.name} are not in the header {header}", 1
+        )
     for values in reader:
         if not any(v.strip() for v in values):
             continue
         report.read += 1
         if len(values) != len(header):
-            report.skip("malformed-row", table, f"expected {len(header)} fields, got {len(values)}", reader.line_num)
+            report.skip(
+                "malformed-row", table, f"expected {len(header)} fields, got {len(values)}", reader.line_num
+            )
             continue
         row = dict(zip(header, values, strict=True))
         fields = {f: row[c] for f, c in wanted.items()}
@@ -225,22 +265,39 @@ def folder_items(root: Path, spec: Spec, report: PrepareReport) -> Iterator[Item
     base = root / spec.audio_dir
     for path in sorted(p for p in base.glob(spec.glob) if p.is_file()):
         report.read += 1
-        yield Item(path, None, path.relative_to(root).as_posix(), path.relative_to(base).with_suffix("").as_posix(), {})
+        yield Item(
+            path,
+            None,
+            path.relative_to(root).as_posix(),
+            path.relative_to(base).with_suffix("").as_posix(),
+            {},
+        )
 
 
 def with_pattern_fields(item: Item, spec: Spec) -> Item:
     """Fill fields from ``files.pattern`` (whole file name without extension) and ``files.path_pattern``."""
     found: dict[str, str] = {}
     stem = Path(item.audio).stem
-    for pattern, text, match in ((spec.pattern, stem, re.fullmatch), (spec.path_pattern, item.audio, re.search)):
+    for pattern, text, match in (
+        (spec.pattern, stem, re.fullmatch),
+        (spec.path_pattern, item.audio, re.search),
+    ):
         if pattern is None:
             continue
         hit = match(pattern, text)
         if hit is None:
-            raise RecordSkip("unmatched-file-name", f"file name does not match files."
-                                                    f"{'pattern' if pattern is spec.pattern else 'path_pattern'}")
+            raise RecordSkip(
+                "unmatched-file-name",
+                f"file name does not match files.{'pattern' if pattern is spec.pattern else 'path_pattern'}",
+            )
         found.update({k: v for k, v in hit.groupdict().items() if v is not None})
-    return Item(item.source, item.line, item.audio, item.name, {**found, **{k: v for k, v in item.fields.items() if v}})
+    return Item(
+        item.source,
+        item.line,
+        item.audio,
+        item.name,
+        {**found, **{k: v for k, v in item.fields.items() if v}},
+    )
 
 
 # ---------------------------------------------------------------------------------------------- records
@@ -259,7 +316,9 @@ def to_record(item: Item, ctx: Context) -> Utterance | None:
     native_id = cell_text(item.fields.get("id")) or item.name
     utt_id = qualified(spec.name, native_id)
     if item.audio == ".." or item.audio.startswith(("../", "/")):
-        raise RecordSkip("audio-outside-root", "audio path leaves the corpus root (audio_path must be relative)")
+        raise RecordSkip(
+            "audio-outside-root", "audio path leaves the corpus root (audio_path must be relative)"
+        )
     votes, annotations = _votes(item, spec)
     dims = _dimensions(item, spec)
     speaker = cell_text(item.fields.get("speaker"))
@@ -307,8 +366,10 @@ def _span(item: Item, info: AudioInfo) -> tuple[float, float]:
     if offset < 0 or duration <= 0:
         raise RecordSkip("out-of-range", f"offset {offset:g} s / duration {duration:g} s")
     if offset + duration > info.duration + 0.05:
-        raise RecordSkip("past-end-of-audio", f"segment ends at {offset + duration:.3f} s, the file at "
-                                              f"{info.duration:.3f} s")
+        raise RecordSkip(
+            "past-end-of-audio",
+            f"segment ends at {offset + duration:.3f} s, the file at {info.duration:.3f} s",
+        )
     return round(offset, 6), round(min(duration, info.duration - offset), 6)
 
 
@@ -371,7 +432,9 @@ def load_generic(
     parsed = read_spec(find_spec(root, spec))
     if (mode == "csv") != (parsed.table is not None):
         other = "folder" if mode == "csv" else "csv"
-        raise CorpusFormatError(parsed.path, f"this spec describes a {other} corpus: use `sercorpus prepare {other}`")
+        raise CorpusFormatError(
+            parsed.path, f"this spec describes a {other} corpus: use `sercorpus prepare {other}`"
+        )
     wants_key = parsed.pseudonymise or key is not None or key_env is not None
     pseudo = Pseudonymiser(resolve_key(key, key_env, root) if wants_key else None)
     ctx = Context(root, parsed, report, pseudo, transcript_policy(no_transcripts, redact, root))
@@ -388,15 +451,29 @@ def load_generic(
             yield record
 
 
-def load_csv(root: str | Path, report: PrepareReport | None = None, *, spec: str | None = None,
-             key: str | bytes | None = None, key_env: str | None = None, no_transcripts: bool = False,
-             redact: str | None = None) -> Iterator[Utterance]:
+def load_csv(
+    root: str | Path,
+    report: PrepareReport | None = None,
+    *,
+    spec: str | None = None,
+    key: str | bytes | None = None,
+    key_env: str | None = None,
+    no_transcripts: bool = False,
+    redact: str | None = None,
+) -> Iterator[Utterance]:
     """A corpus described by a table (spec key ``table``); spec defaults to ``<root>/sercorpus.yaml``."""
     yield from load_generic(root, report, "csv", spec, key, key_env, no_transcripts, redact)
 
 
-def load_folder(root: str | Path, report: PrepareReport | None = None, *, spec: str | None = None,
-                key: str | bytes | None = None, key_env: str | None = None, no_transcripts: bool = False,
-                redact: str | None = None) -> Iterator[Utterance]:
+def load_folder(
+    root: str | Path,
+    report: PrepareReport | None = None,
+    *,
+    spec: str | None = None,
+    key: str | bytes | None = None,
+    key_env: str | None = None,
+    no_transcripts: bool = False,
+    redact: str | None = None,
+) -> Iterator[Utterance]:
     """A folder of audio files whose names carry the labels (spec key ``files``)."""
     yield from load_generic(root, report, "folder", spec, key, key_env, no_transcripts, redact)

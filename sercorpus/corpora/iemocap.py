@@ -120,7 +120,9 @@ def load_iemocap(
         for path in _evaluation_files(session_dir, report):
             transcripts = _read_transcripts(session_dir, path.stem, report)
             for block in _parse_evaluation(path, report, named):
-                utt = _to_utterance(root, path, block, labels, policy, include_self, transcripts, seen, report)
+                utt = _to_utterance(
+                    root, path, block, labels, policy, include_self, transcripts, seen, report
+                )
                 if utt is not None:
                     yield utt
         _note_unlabelled_wavs(session_dir, named, report)
@@ -137,11 +139,21 @@ def _policy(name: str) -> MultiLabelPolicy:
 
 def _session_dirs(root: Path) -> list[Path]:
     """``Session<N>`` folders in numeric order; none at all means this is not the release root."""
-    found = sorted(
-        (int(m.group(1)), p) for p in root.iterdir() if p.is_dir() and (m := _SESSION_DIR_RE.match(p.name))
-    ) if root.is_dir() else []
+    found = (
+        sorted(
+            (int(m.group(1)), p)
+            for p in root.iterdir()
+            if p.is_dir() and (m := _SESSION_DIR_RE.match(p.name))
+        )
+        if root.is_dir()
+        else []
+    )
     if not found:
-        hint = " (it contains IEMOCAP_full_release/: pass that folder)" if (root / "IEMOCAP_full_release").is_dir() else ""
+        hint = (
+            " (it contains IEMOCAP_full_release/: pass that folder)"
+            if (root / "IEMOCAP_full_release").is_dir()
+            else ""
+        )
         raise CorpusFormatError(root, "no Session<N>/ folders: expected the IEMOCAP_full_release root" + hint)
     return [p for _, p in found]
 
@@ -150,14 +162,20 @@ def _evaluation_files(session_dir: Path, report: PrepareReport) -> list[Path]:
     """Top-level ``EmoEvaluation/*.txt`` only; AppleDouble ``._*`` files are counted and noted, not read."""
     folder = session_dir / "dialog" / "EmoEvaluation"
     if not folder.is_dir():
-        raise CorpusFormatError(folder, "EmoEvaluation folder missing (expected Session<N>/dialog/EmoEvaluation)")
+        raise CorpusFormatError(
+            folder, "EmoEvaluation folder missing (expected Session<N>/dialog/EmoEvaluation)"
+        )
     files = []
     for path in sorted(folder.iterdir()):
         if not path.is_file() or path.suffix != ".txt":
             continue
         if path.name.startswith("._"):
             report.counts["ignored:appledouble"] += 1
-            report.note("appledouble-file", path, "macOS AppleDouble metadata file, not an EmoEvaluation file; ignored")
+            report.note(
+                "appledouble-file",
+                path,
+                "macOS AppleDouble metadata file, not an EmoEvaluation file; ignored",
+            )
             continue
         files.append(path)
     return files
@@ -223,10 +241,14 @@ def _finish(block: _Block, path: Path, report: PrepareReport) -> Iterator[_Block
 def _add_rater_line(block: _Block, line: str, line_no: int) -> None:
     match = _RATER_RE.match(line)
     if not match:
-        raise _LineError("malformed-line", line_no, f"not an evaluator line (C-/A-<rater>:<TAB>...): {line!r}")
+        raise _LineError(
+            "malformed-line", line_no, f"not an evaluator line (C-/A-<rater>:<TAB>...): {line!r}"
+        )
     kind, rater_id, body, _comment = match.groups()
     if not rater_id.startswith(("E", *_SELF_PREFIXES)):
-        raise _LineError("malformed-line", line_no, f"unknown rater {rater_id!r} (expected E<n>, F<n> or M<n>)")
+        raise _LineError(
+            "malformed-line", line_no, f"unknown rater {rater_id!r} (expected E<n>, F<n> or M<n>)"
+        )
     rater = block.raters.setdefault(rater_id, _Rater(rater_id))
     if kind == "C":
         words = [w.strip() for w in body.split(";") if w.strip()]
@@ -236,10 +258,14 @@ def _add_rater_line(block: _Block, line: str, line_no: int) -> None:
     else:
         attrs = _ATTR_RE.match(body)
         if not attrs:
-            raise _LineError("malformed-line", line_no, f"A-{rater_id} body is not 'val v; act a; dom  d;': {body!r}")
+            raise _LineError(
+                "malformed-line", line_no, f"A-{rater_id} body is not 'val v; act a; dom  d;': {body!r}"
+            )
         values = tuple(None if x is None else float(x) for x in attrs.groups())
         if any(x is not None and not 1 <= x <= 5 for x in values):
-            raise _LineError("malformed-line", line_no, f"A-{rater_id} rating outside the 1-5 scale: {body!r}")
+            raise _LineError(
+                "malformed-line", line_no, f"A-{rater_id} rating outside the 1-5 scale: {body!r}"
+            )
         rater.dims = values  # type: ignore[assignment]
 
 
@@ -258,19 +284,36 @@ def _to_utterance(
     utt_id = qualified(CORPUS, block.utt)
     ident = _UTT_RE.match(block.utt)
     if ident is None:
-        report.skip("malformed-line", path, f"utterance id {block.utt!r} is not Ses<NN><F|M>_<dialog>_<F|M><NNN>",
-                    block.line, record=utt_id)
+        report.skip(
+            "malformed-line",
+            path,
+            f"utterance id {block.utt!r} is not Ses<NN><F|M>_<dialog>_<F|M><NNN>",
+            block.line,
+            record=utt_id,
+        )
         return None
     if block.utt in seen:
-        report.skip("duplicate-id", path, f"{block.utt} already read; keeping the first", block.line, record=utt_id)
+        report.skip(
+            "duplicate-id", path, f"{block.utt} already read; keeping the first", block.line, record=utt_id
+        )
         return None
     if block.code not in labels.codes:
-        report.skip("unknown-label", path, f"{block.utt}: consensus code {block.code!r} not in the IEMOCAP label map",
-                    block.line, record=utt_id)
+        report.skip(
+            "unknown-label",
+            path,
+            f"{block.utt}: consensus code {block.code!r} not in the IEMOCAP label map",
+            block.line,
+            record=utt_id,
+        )
         return None
     if not all(1 <= x <= 5 for x in block.vad):
-        report.skip("malformed-line", path, f"{block.utt}: [V, A, D] {list(block.vad)} outside the 1-5 scale",
-                    block.line, record=utt_id)
+        report.skip(
+            "malformed-line",
+            path,
+            f"{block.utt}: [V, A, D] {list(block.vad)} outside the 1-5 scale",
+            block.line,
+            record=utt_id,
+        )
         return None
     try:
         annotations = [_annotation(r, labels) for r in block.raters.values()]
@@ -292,8 +335,13 @@ def _to_utterance(
     valence, arousal, dominance = (labels.normalise(x) for x in block.vad)
     transcript = None if transcripts is None else transcripts.get(block.utt)
     if transcript is None and transcripts is not None:  # a missing file was noted once already
-        report.note("missing-transcript", path, f"{block.utt} has no line in transcriptions/{path.name}",
-                    block.line, record=utt_id)
+        report.note(
+            "missing-transcript",
+            path,
+            f"{block.utt} has no line in transcriptions/{path.name}",
+            block.line,
+            record=utt_id,
+        )
     return Utterance(
         id=utt_id,
         corpus=CORPUS,
@@ -330,7 +378,9 @@ def _annotation(rater: _Rater, labels: LabelMap) -> Annotation:
         for word in words:
             unified = labels.words.get(word)
             if unified is None:
-                raise _LineError("unknown-label", line_no, f"C-{rater.rater} word {word!r} not in the IEMOCAP label map")
+                raise _LineError(
+                    "unknown-label", line_no, f"C-{rater.rater} word {word!r} not in the IEMOCAP label map"
+                )
             categories.append(unified)
             native.append(word)
     val, act, dom = rater.dims if rater.dims is not None else (None, None, None)
@@ -353,15 +403,26 @@ def _votes(annotations: list[Annotation], policy: MultiLabelPolicy, include_self
     return votes
 
 
-def _check_consistency(path: Path, block: _Block, dialog: str, session: int, duration: float,
-                       report: PrepareReport, utt_id: str) -> None:
+def _check_consistency(
+    path: Path, block: _Block, dialog: str, session: int, duration: float, report: PrepareReport, utt_id: str
+) -> None:
     """Kept-but-odd facts: turn filed under another dialog/session, or wav length far from the header span."""
     if dialog != path.stem or f"Session{session}" != path.parents[2].name:
-        report.note("misfiled-utterance", path, f"{block.utt} listed in {path.parents[2].name}/{path.name}",
-                    block.line, record=utt_id)
+        report.note(
+            "misfiled-utterance",
+            path,
+            f"{block.utt} listed in {path.parents[2].name}/{path.name}",
+            block.line,
+            record=utt_id,
+        )
     if abs(duration - (block.end - block.start)) > DURATION_TOLERANCE:
-        report.note("duration-mismatch", path, f"{block.utt}: wav lasts {duration:.3f} s, header span "
-                    f"{block.end - block.start:.3f} s", block.line, record=utt_id)
+        report.note(
+            "duration-mismatch",
+            path,
+            f"{block.utt}: wav lasts {duration:.3f} s, header span {block.end - block.start:.3f} s",
+            block.line,
+            record=utt_id,
+        )
 
 
 # ------------------------------------------------------------------------------------- transcripts
@@ -369,7 +430,9 @@ def _read_transcripts(session_dir: Path, dialog: str, report: PrepareReport) -> 
     """Utterance id -> text from ``transcriptions/<dialog>.txt`` (None if absent); MXX, id-less lines counted."""
     path = session_dir / "dialog" / "transcriptions" / f"{dialog}.txt"
     if not path.is_file():
-        report.note("missing-transcript-file", path, "no transcription file for this dialog; transcripts null")
+        report.note(
+            "missing-transcript-file", path, "no transcription file for this dialog; transcripts null"
+        )
         return None
     texts: dict[str, str] = {}
     for line_no, line in enumerate(read_text_lines(path), start=1):
@@ -380,7 +443,9 @@ def _read_transcripts(session_dir: Path, dialog: str, report: PrepareReport) -> 
             if _IDLESS_RE.match(line):
                 report.counts["transcript:id-less-line"] += 1
             else:
-                report.note("malformed-transcript-line", path, f"not '<utt> [start-end]: text': {line!r}", line_no)
+                report.note(
+                    "malformed-transcript-line", path, f"not '<utt> [start-end]: text': {line!r}", line_no
+                )
             continue
         utt, _start, _end, text = match.groups()
         if _UNLABELLED_TURN_RE.search(utt):

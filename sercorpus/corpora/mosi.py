@@ -71,7 +71,9 @@ def read_csv_segments(path: Path, report: PrepareReport) -> Iterator[Segment]:
         line = reader.line_num
         try:
             if len(values) != 5:
-                raise ValueError(f"expected 5 fields (start,end,video_id,segment_no,label), got {len(values)}")
+                raise ValueError(
+                    f"expected 5 fields (start,end,video_id,segment_no,label), got {len(values)}"
+                )
             start, end, vid, k, sentiment = (v.strip() for v in values)
             segment = Segment(vid, int(k), float(start), float(end), float(sentiment), path, line)
             if not vid or segment.k < 1 or not segment.end > segment.start:
@@ -93,7 +95,9 @@ def read_csd_segments(path: Path, report: PrepareReport) -> Iterator[Segment]:
     with handle:
         roots = list(handle.keys())
         if not roots or "data" not in handle[roots[0]]:
-            raise CorpusFormatError(path, f"expected '<root name>/data/<video>/features|intervals', got {roots}")
+            raise CorpusFormatError(
+                path, f"expected '<root name>/data/<video>/features|intervals', got {roots}"
+            )
         data = handle[roots[0]]["data"]
         for key in data:
             yield from _csd_entry(path, key, data[key], report)
@@ -108,8 +112,12 @@ def _csd_entry(path: Path, key: str, group: Any, report: PrepareReport) -> Itera
     rows = 0 if features is None else len(features)
     report.read += max(rows, 1)
     if features is None or intervals is None or len(intervals) != rows or (aligned and rows != 1):
-        report.skip("malformed-line", path, f"entry {key!r}: features/intervals missing or of mismatched shape",
-                    record=qualified(CORPUS, key))
+        report.skip(
+            "malformed-line",
+            path,
+            f"entry {key!r}: features/intervals missing or of mismatched shape",
+            record=qualified(CORPUS, key),
+        )
         return
     vid = aligned.group("vid") if aligned else key
     for j in range(rows):
@@ -160,7 +168,9 @@ def read_annotprocessed(path: Path, report: PrepareReport) -> dict[int, str]:
         k, sep, text = line.partition("_DELIM_")
         if not sep or not k.strip().isdigit():
             if line.strip():
-                report.note("malformed-line", path, f"expected '<k>_DELIM_<text>', got {line[:60]!r}", line_no)
+                report.note(
+                    "malformed-line", path, f"expected '<k>_DELIM_<text>', got {line[:60]!r}", line_no
+                )
             continue
         out[int(k)] = text.strip()
     return out
@@ -207,16 +217,22 @@ def _segments(root: Path, base: Path, report: PrepareReport, source: str, csd: s
     use_csv = source == "csv" or (source == "auto" and csv_path.is_file())
     if use_csv:
         if not csv_path.is_file():
-            raise CorpusFormatError(csv_path, "CMU-MOSI label file not found (expected Raw/Labels/"
-                                              "OpinionLevelSentiment.csv under the root)")
+            raise CorpusFormatError(
+                csv_path,
+                "CMU-MOSI label file not found (expected Raw/Labels/"
+                "OpinionLevelSentiment.csv under the root)",
+            )
         segments = list(read_csv_segments(csv_path, report))
         if source == "auto" and csd_path is not None and csd_path.is_file():
             scratch = PrepareReport(CORPUS)  # .csd entries are not records here; bad ones show up as missing
             cross_check(segments, list(read_csd_segments(csd_path, scratch)), report, csd_path)
         return segments
     if csd_path is None or not csd_path.is_file():
-        raise CorpusFormatError(csd_path or root, "no CMU-MOSI labels found: neither Raw/Labels/"
-                                                  "OpinionLevelSentiment.csv nor CMU_MOSI_Opinion_Labels.csd")
+        raise CorpusFormatError(
+            csd_path or root,
+            "no CMU-MOSI labels found: neither Raw/Labels/"
+            "OpinionLevelSentiment.csv nor CMU_MOSI_Opinion_Labels.csd",
+        )
     return list(read_csd_segments(csd_path, report))
 
 
@@ -230,29 +246,49 @@ def cross_check(rows: list[Segment], sdk: list[Segment], report: PrepareReport, 
         other = by_id.get((row.vid, row.k))
         if other is None:
             problems.append(f"{row.vid}_{row.k} missing")
-        elif not all(math.isclose(a, b, abs_tol=1e-4) for a, b in
-                     ((row.start, other.start), (row.end, other.end), (row.sentiment, other.sentiment))):
+        elif not all(
+            math.isclose(a, b, abs_tol=1e-4)
+            for a, b in ((row.start, other.start), (row.end, other.end), (row.sentiment, other.sentiment))
+        ):
             problems.append(f"{row.vid}_{row.k} differs ({other.key})")
     if problems:
-        report.note("csd-mismatch", csd_path, f"{len(problems)} CSV segment(s) disagree with the .csd, e.g. "
-                                               f"{'; '.join(problems[:3])}; the CSV is used")
+        report.note(
+            "csd-mismatch",
+            csd_path,
+            f"{len(problems)} CSV segment(s) disagree with the .csd, e.g. "
+            f"{'; '.join(problems[:3])}; the CSV is used",
+        )
     else:
         report.counts["csd-agrees"] += len(rows)
 
 
-def _duplicate(seg: Segment, seen: dict[tuple[str, float, float], Segment], ids: set[tuple[str, int]],
-               report: PrepareReport) -> bool:
+def _duplicate(
+    seg: Segment,
+    seen: dict[tuple[str, float, float], Segment],
+    ids: set[tuple[str, int]],
+    report: PrepareReport,
+) -> bool:
     """Dedupe on (video, start, end), then on (video, segment number)."""
     record = qualified(CORPUS, f"{seg.vid}_{seg.k}")
     first = seen.get((seg.vid, seg.start, seg.end))
     if first is not None:
         where = f"line {first.line}" if first.line else f"key {first.key}"
-        report.skip("duplicate-interval", seg.file, f"{seg.vid} {seg.start}-{seg.end} s already labelled at "
-                    f"{where}; keeping the first", seg.line, record)
+        report.skip(
+            "duplicate-interval",
+            seg.file,
+            f"{seg.vid} {seg.start}-{seg.end} s already labelled at {where}; keeping the first",
+            seg.line,
+            record,
+        )
         return True
     if (seg.vid, seg.k) in ids:
-        report.skip("duplicate-id", seg.file, f"segment {seg.vid}_{seg.k} labelled twice with different "
-                    "intervals; keeping the first", seg.line, record)
+        report.skip(
+            "duplicate-id",
+            seg.file,
+            f"segment {seg.vid}_{seg.k} labelled twice with different intervals; keeping the first",
+            seg.line,
+            record,
+        )
         return True
     seen[(seg.vid, seg.start, seg.end)] = seg
     ids.add((seg.vid, seg.k))
@@ -272,8 +308,15 @@ def _genders(root: Path, report: PrepareReport, gender_file: str | None) -> dict
 class _Builder:
     """Turns a segment into a record: audio check, split, gender, transcript, sentiment classes."""
 
-    def __init__(self, root: Path, base: Path, report: PrepareReport, genders: dict[str, str | None],
-                 folds: dict[str, str], normalise: Callable[[float], float | None]):
+    def __init__(
+        self,
+        root: Path,
+        base: Path,
+        report: PrepareReport,
+        genders: dict[str, str | None],
+        folds: dict[str, str],
+        normalise: Callable[[float], float | None],
+    ):
         self.root, self.base, self.report = root, base, report
         self.genders, self.folds, self.normalise = genders, folds, normalise
         self.audio = base.joinpath(*AUDIO_DIR).relative_to(root).as_posix()
@@ -284,8 +327,13 @@ class _Builder:
         native = f"{seg.vid}_{seg.k}"
         utt_id = qualified(CORPUS, native)
         if not -3.0 <= seg.sentiment <= 3.0:
-            self.report.skip("out-of-range", seg.file, f"{native}: sentiment {seg.sentiment} outside [-3, 3]",
-                             seg.line, utt_id)
+            self.report.skip(
+                "out-of-range",
+                seg.file,
+                f"{native}: sentiment {seg.sentiment} outside [-3, 3]",
+                seg.line,
+                utt_id,
+            )
             return None
         rel = f"{self.audio}/{native}.wav"
         info = check_audio(self.root, rel, self.report, utt_id, SAMPLE_RATE, 1, seg.file, seg.line)
@@ -296,9 +344,18 @@ class _Builder:
             self.unfolded[seg.vid] = self.unfolded.get(seg.vid, 0) + 1
         video = qualified(CORPUS, seg.vid)
         return Utterance(
-            id=utt_id, corpus=CORPUS, audio_path=rel, duration=info.duration, sample_rate=info.sample_rate,
-            num_channels=info.num_channels, speaker=video, gender=self.genders.get(seg.vid), split=split,
-            group=video, sentiment=self.normalise(seg.sentiment), transcript=self.transcript(seg.vid, seg.k),
+            id=utt_id,
+            corpus=CORPUS,
+            audio_path=rel,
+            duration=info.duration,
+            sample_rate=info.sample_rate,
+            num_channels=info.num_channels,
+            speaker=video,
+            gender=self.genders.get(seg.vid),
+            split=split,
+            group=video,
+            sentiment=self.normalise(seg.sentiment),
+            transcript=self.transcript(seg.vid, seg.k),
             extra=sentiment_extra(seg),
         )
 
@@ -310,8 +367,12 @@ class _Builder:
 
     def note_unfolded(self) -> None:
         for vid, count in sorted(self.unfolded.items()):
-            self.report.note("no-standard-fold", self.root, f"video {vid} ({count} segment(s)) is in no SDK "
-                             "standard fold; split left null", record=qualified(CORPUS, vid))
+            self.report.note(
+                "no-standard-fold",
+                self.root,
+                f"video {vid} ({count} segment(s)) is in no SDK standard fold; split left null",
+                record=qualified(CORPUS, vid),
+            )
 
 
 def sentiment_extra(seg: Segment) -> dict[str, Any]:

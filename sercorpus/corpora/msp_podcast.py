@@ -43,15 +43,25 @@ from sercorpus.corpora.common import check_audio
 CORPUS = "msp-podcast"
 SAMPLE_RATE = 16000
 CONSENSUS_COLUMNS = ("FileName", "EmoClass", "EmoAct", "EmoVal", "EmoDom", "SpkrID", "Gender", "Split_Set")
-SPLITS = {"train": "train", "validation": "dev", "development": "dev", "dev": "dev",
-          "test1": "test1", "test2": "test2", "test3": "test3", "test": "test"}
+SPLITS = {
+    "train": "train",
+    "validation": "dev",
+    "development": "dev",
+    "dev": "dev",
+    "test1": "test1",
+    "test2": "test2",
+    "test3": "test3",
+    "test": "test",
+}
 UNKNOWN = "unknown"
 _LABEL_DIR = re.compile(r"^labels?$", re.IGNORECASE)
 _CONSENSUS = re.compile(r"^labels_con[sc]ensus\.(csv|json)$", re.IGNORECASE)
 _DETAILED = re.compile(r"^labels_detailed\.(csv|json)$", re.IGNORECASE)
 _DIM_PART = re.compile(r"^([AVD])\s*:\s*(.*)$")
-_EMO_DETAIL = re.compile(r"^\s*([^;]+?)\s*;\s*([^;]+?)\s*;(?:([^;:]*);)?\s*A:\s*([^;]*?)\s*;\s*V:\s*([^;]*?)\s*;"
-                         r"\s*D:\s*([^;]*?)\s*;?\s*$")
+_EMO_DETAIL = re.compile(
+    r"^\s*([^;]+?)\s*;\s*([^;]+?)\s*;(?:([^;:]*);)?\s*A:\s*([^;]*?)\s*;\s*V:\s*([^;]*?)\s*;"
+    r"\s*D:\s*([^;]*?)\s*;?\s*$"
+)
 _COLUMN_LAYOUT = ("EmoClass_Major", "EmoClass_Second", "EmoAct", "EmoVal", "EmoDom")  # v1.6 and v2.0
 _WORKER_COLUMNS = ("Workers", "WorkerID", "Worker")
 
@@ -72,7 +82,9 @@ def _child(folder: Path, pattern: re.Pattern[str] | str, want_dir: bool) -> Path
     """First entry of ``folder`` whose name matches (case-insensitively); sorted, so the choice is stable."""
     if not folder.is_dir():
         return None
-    regex = pattern if isinstance(pattern, re.Pattern) else re.compile(f"^{re.escape(pattern)}$", re.IGNORECASE)
+    regex = (
+        pattern if isinstance(pattern, re.Pattern) else re.compile(f"^{re.escape(pattern)}$", re.IGNORECASE)
+    )
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         if regex.match(entry.name) and entry.is_dir() == want_dir:
             return Path(entry.path)
@@ -81,7 +93,9 @@ def _child(folder: Path, pattern: re.Pattern[str] | str, want_dir: bool) -> Path
 
 def _label_file(label_dir: Path, pattern: re.Pattern[str]) -> Path | None:
     """CSV before JSON: the CSV carries line numbers for the report."""
-    matches = sorted((p for p in label_dir.iterdir() if pattern.match(p.name)), key=lambda p: p.suffix.lower())
+    matches = sorted(
+        (p for p in label_dir.iterdir() if pattern.match(p.name)), key=lambda p: p.suffix.lower()
+    )
     return matches[0] if matches else None
 
 
@@ -95,8 +109,11 @@ def _version_dir(root: Path, version: str | float) -> Path:
         if found:
             return found
     known = sorted(p.name for p in base.iterdir()) if base else []
-    raise CorpusFormatError(root, f"no previous release {names[0]} under "
-                                  f"Previous_releases_information/previous_releases_info (found: {known})")
+    raise CorpusFormatError(
+        root,
+        f"no previous release {names[0]} under "
+        f"Previous_releases_information/previous_releases_info (found: {known})",
+    )
 
 
 def find_layout(root: Path, version: str | float | None = None) -> Layout:
@@ -104,14 +121,22 @@ def find_layout(root: Path, version: str | float | None = None) -> Layout:
     label_dir = _child(label_parent, _LABEL_DIR, True)
     consensus = _label_file(label_dir, _CONSENSUS) if label_dir else None
     if consensus is None:
-        raise CorpusFormatError(label_parent, "MSP-Podcast labels not found: expected Labels/ (or label/, "
-                                              "labels/) holding labels_consensus.csv|json (or labels_concensus)")
+        raise CorpusFormatError(
+            label_parent,
+            "MSP-Podcast labels not found: expected Labels/ (or label/, "
+            "labels/) holding labels_consensus.csv|json (or labels_concensus)",
+        )
     audio = _child(root, re.compile(r"^audios?$", re.IGNORECASE), True)
     if audio is None:
         raise CorpusFormatError(root, "MSP-Podcast audio folder not found: expected Audios/ under the root")
     partitions = _child(root, re.compile(r"^partitions\.txt$", re.IGNORECASE), False)
-    return Layout(consensus, _label_file(label_dir, _DETAILED), audio.name,
-                  _child(root, re.compile(r"^transcripts?$", re.IGNORECASE), True), partitions)
+    return Layout(
+        consensus,
+        _label_file(label_dir, _DETAILED),
+        audio.name,
+        _child(root, re.compile(r"^transcripts?$", re.IGNORECASE), True),
+        partitions,
+    )
 
 
 # ---------------------------------------------------------------------------------------- consensus
@@ -147,8 +172,9 @@ def _consensus_csv(path: Path, report: PrepareReport) -> Iterator[ConsensusRow]:
             continue
         report.read += 1
         if len(values) != len(header):
-            report.skip("malformed-line", path, f"expected {len(header)} fields, got {len(values)}",
-                        reader.line_num)
+            report.skip(
+                "malformed-line", path, f"expected {len(header)} fields, got {len(values)}", reader.line_num
+            )
             continue
         yield ConsensusRow(*(values[i].strip() for i in index), line=reader.line_num)
 
@@ -158,8 +184,12 @@ def _consensus_json(path: Path, report: PrepareReport) -> Iterator[ConsensusRow]
     for file_name, row in data.items():
         report.read += 1
         if not isinstance(row, dict) or any(c not in row for c in CONSENSUS_COLUMNS[1:]):
-            report.skip("malformed-line", path, f"entry {file_name!r} lacks {list(CONSENSUS_COLUMNS[1:])}",
-                        record=qualified(CORPUS, _stem(file_name)))
+            report.skip(
+                "malformed-line",
+                path,
+                f"entry {file_name!r} lacks {list(CONSENSUS_COLUMNS[1:])}",
+                record=qualified(CORPUS, _stem(file_name)),
+            )
             continue
         yield ConsensusRow(file_name, *(_text(row[c]) for c in CONSENSUS_COLUMNS[1:]), line=None)
 
@@ -204,8 +234,14 @@ def parse_emo_detail(text: str) -> Rating:
     if match is None:
         return _parse_emo_detail_loose(text)
     worker, primary, second, act, val, dom = match.groups()
-    return Rating(worker, primary, _tags(second) if second else [], _rating_value(act), _rating_value(val),
-                  _rating_value(dom))
+    return Rating(
+        worker,
+        primary,
+        _tags(second) if second else [],
+        _rating_value(act),
+        _rating_value(val),
+        _rating_value(dom),
+    )
 
 
 def _parse_emo_detail_loose(text: str) -> Rating:
@@ -247,8 +283,13 @@ def read_detailed(path: Path, report: PrepareReport) -> dict[str, list[Rating]]:
     for file_name, rating, line in rows:
         key = (file_name, rating.worker)
         if key in seen:
-            report.skip("duplicate-rating", path, f"worker {rating.worker} rated {file_name} twice; keeping the "
-                        "first", line, record=qualified(CORPUS, _stem(file_name)))
+            report.skip(
+                "duplicate-rating",
+                path,
+                f"worker {rating.worker} rated {file_name} twice; keeping the first",
+                line,
+                record=qualified(CORPUS, _stem(file_name)),
+            )
             continue
         seen.add(key)
         rating.line = line
@@ -269,7 +310,9 @@ def _detailed_csv(path: Path, report: PrepareReport) -> Iterator[tuple[str, Rati
                 raise ValueError(f"expected {len(header)} fields, got {len(values)}")
             yield file_name, parse(values), reader.line_num
         except ValueError as exc:
-            report.skip("malformed-line", path, str(exc), reader.line_num, record=qualified(CORPUS, _stem(file_name)))
+            report.skip(
+                "malformed-line", path, str(exc), reader.line_num, record=qualified(CORPUS, _stem(file_name))
+            )
 
 
 def _row_parser(path: Path, header: list[str]) -> Callable[[list[str]], Rating]:
@@ -280,23 +323,37 @@ def _row_parser(path: Path, header: list[str]) -> Callable[[list[str]], Rating]:
     if header and header[0] == "FileName" and worker and all(c in header for c in _COLUMN_LAYOUT):
         idx = [header.index(c) for c in (worker, *_COLUMN_LAYOUT)]
         return lambda values: _columns_rating(*(values[i] for i in idx))
-    raise CorpusFormatError(path, f"unknown labels_detailed layout {header}; expected FileName,EmoDetail or "
-                                  f"FileName,<Workers|WorkerID>,{','.join(_COLUMN_LAYOUT)}", line=1)
+    raise CorpusFormatError(
+        path,
+        f"unknown labels_detailed layout {header}; expected FileName,EmoDetail or "
+        f"FileName,<Workers|WorkerID>,{','.join(_COLUMN_LAYOUT)}",
+        line=1,
+    )
 
 
 def _columns_rating(worker: Any, major: Any, second: Any, act: Any, val: Any, dom: Any) -> Rating:
     worker, major = _text(worker), _text(major)
     if not worker or not major:
         raise ValueError("worker id and EmoClass_Major are required")
-    return Rating(worker, major, _tags(_text(second)), _rating_value(_text(act)), _rating_value(_text(val)),
-                  _rating_value(_text(dom)))
+    return Rating(
+        worker,
+        major,
+        _tags(_text(second)),
+        _rating_value(_text(act)),
+        _rating_value(_text(val)),
+        _rating_value(_text(dom)),
+    )
 
 
 def _detailed_json(path: Path, report: PrepareReport) -> Iterator[tuple[str, Rating, int | None]]:
     for file_name, workers in _load_json(path).items():
         if not isinstance(workers, dict):
-            report.skip("malformed-line", path, f"entry {file_name!r} is not an object keyed by worker",
-                        record=qualified(CORPUS, _stem(file_name)))
+            report.skip(
+                "malformed-line",
+                path,
+                f"entry {file_name!r} is not an object keyed by worker",
+                record=qualified(CORPUS, _stem(file_name)),
+            )
             continue
         for worker, row in workers.items():
             try:
@@ -304,8 +361,12 @@ def _detailed_json(path: Path, report: PrepareReport) -> Iterator[tuple[str, Rat
                     raise ValueError(f"worker {worker} of {file_name}: expected an object")
                 yield file_name, _columns_rating(worker, *(row.get(c) for c in _COLUMN_LAYOUT)), None
             except ValueError as exc:
-                report.skip("malformed-line", path, f"{file_name}/{worker}: {exc}",
-                            record=qualified(CORPUS, _stem(file_name)))
+                report.skip(
+                    "malformed-line",
+                    path,
+                    f"{file_name}/{worker}: {exc}",
+                    record=qualified(CORPUS, _stem(file_name)),
+                )
 
 
 # --------------------------------------------------------------------------------------- partitions
@@ -336,7 +397,9 @@ class Mapper:
 
     def __post_init__(self) -> None:
         self.words = {k.lower(): v for k, v in self.labels.words.items()}
-        self.secondary = {str(k).lower(): v for k, v in (self.labels.raw.get("secondary_words") or {}).items()}
+        self.secondary = {
+            str(k).lower(): v for k, v in (self.labels.raw.get("secondary_words") or {}).items()
+        }
         self.secondary_default = self.labels.raw.get("secondary_default")
 
     def primary(self, word: str) -> str | None:
@@ -364,8 +427,9 @@ def _dimension(labels: LabelMap, text: str, what: str) -> float | None:
     return labels.normalise(value)
 
 
-def _annotations(ratings: list[Rating], mapper: Mapper, path: Path, report: PrepareReport,
-                 record: str) -> tuple[list[Annotation], dict[str, float]]:
+def _annotations(
+    ratings: list[Rating], mapper: Mapper, path: Path, report: PrepareReport, record: str
+) -> tuple[list[Annotation], dict[str, float]]:
     """Per-worker annotations and the vote table (P-type, or S-type with secondary tags)."""
     annotations, votes = [], {}
     norm = mapper.labels.normalise
@@ -373,14 +437,27 @@ def _annotations(ratings: list[Rating], mapper: Mapper, path: Path, report: Prep
         try:
             primary = mapper.primary(r.primary)
         except KeyError:
-            report.skip("unknown-label", path, f"worker {r.worker}: unknown primary label {r.primary!r}",
-                        r.line, record)
+            report.skip(
+                "unknown-label",
+                path,
+                f"worker {r.worker}: unknown primary label {r.primary!r}",
+                r.line,
+                record,
+            )
             continue
         cats = [primary] if primary else []
         tags = [t for t in (mapper.tag(w) for w in r.secondary) if t]
-        annotations.append(Annotation(rater=r.worker, categories=cats, secondary=tags,
-                                      native=[r.primary, *r.secondary], arousal=norm(r.act),
-                                      valence=norm(r.val), dominance=norm(r.dom)))
+        annotations.append(
+            Annotation(
+                rater=r.worker,
+                categories=cats,
+                secondary=tags,
+                native=[r.primary, *r.secondary],
+                arousal=norm(r.act),
+                valence=norm(r.val),
+                dominance=norm(r.dom),
+            )
+        )
         if mapper.secondary_votes:
             add_rater_votes(votes, cats + tags, MultiLabelPolicy.EACH)
         else:
@@ -408,8 +485,11 @@ def load_msp_podcast(
     mapper = Mapper(load_label_map(CORPUS), bool(secondary))
     detailed = read_detailed(layout.detailed, report) if layout.detailed else None
     if detailed is None:
-        report.note("no-detailed-labels", layout.consensus.parent,
-                    "no labels_detailed.csv|json: votes and soft labels are left empty (consensus only)")
+        report.note(
+            "no-detailed-labels",
+            layout.consensus.parent,
+            "no labels_detailed.csv|json: votes and soft labels are left empty (consensus only)",
+        )
     partitions = read_partitions(layout.partitions, report) if layout.partitions else {}
     transcripts = _transcript_names(layout.transcripts)
     ctx = _Context(root, layout, mapper, report, detailed, partitions, transcripts)
@@ -448,41 +528,81 @@ class _Context:
             return None
         if name in self.seen:
             first = f" (first at line {self.seen[name]})" if self.seen[name] else ""
-            report.skip("duplicate-id", path, f"{name} listed again{first}; keeping the first", row.line, utt_id)
+            report.skip(
+                "duplicate-id", path, f"{name} listed again{first}; keeping the first", row.line, utt_id
+            )
             return None
         self.seen[name] = row.line
         try:
             label = self.mapper.labels.code(row.code)
         except KeyError:
-            report.skip("unknown-label", path, f"unknown EmoClass code {row.code!r} for {name}", row.line, utt_id)
+            report.skip(
+                "unknown-label", path, f"unknown EmoClass code {row.code!r} for {name}", row.line, utt_id
+            )
             return None
         labels = self.mapper.labels
         try:
-            dims = (_dimension(labels, row.act, "EmoAct"), _dimension(labels, row.val, "EmoVal"),
-                    _dimension(labels, row.dom, "EmoDom"))
+            dims = (
+                _dimension(labels, row.act, "EmoAct"),
+                _dimension(labels, row.val, "EmoVal"),
+                _dimension(labels, row.dom, "EmoDom"),
+            )
         except ValueError as exc:
             report.skip("malformed-line", path, f"{name}: {exc}", row.line, utt_id)
             return None
         split = self._split(row, name, utt_id)
-        return self._build(name, utt_id, path, row.line, label=label, code=row.code, dims=dims, split=split,
-                           speaker=row.speaker, gender=row.gender, native_split=row.split)
+        return self._build(
+            name,
+            utt_id,
+            path,
+            row.line,
+            label=label,
+            code=row.code,
+            dims=dims,
+            split=split,
+            speaker=row.speaker,
+            gender=row.gender,
+            native_split=row.split,
+        )
 
     def _split(self, row: ConsensusRow, name: str, utt_id: str) -> str | None:
         native = row.split or self.partitions.get(name, ("", 0))[0]
         split = split_name(native)
         if native and split is None:
             split = native.strip().lower()
-            self.report.note("unknown-split", self.layout.consensus, f"Split_Set {native!r} kept as {split!r}",
-                             row.line, utt_id)
+            self.report.note(
+                "unknown-split",
+                self.layout.consensus,
+                f"Split_Set {native!r} kept as {split!r}",
+                row.line,
+                utt_id,
+            )
         listed = self.partitions.get(name)
         if listed and split_name(listed[0]) not in (None, split):
-            self.report.note("split-conflict", self.layout.partitions, f"{name}: Partitions.txt says "
-                             f"{listed[0]!r}, consensus says {native!r}; the consensus wins", listed[1], utt_id)
+            self.report.note(
+                "split-conflict",
+                self.layout.partitions,
+                f"{name}: Partitions.txt says {listed[0]!r}, consensus says {native!r}; the consensus wins",
+                listed[1],
+                utt_id,
+            )
         return split
 
-    def _build(self, name: str, utt_id: str, source: Path | None, line: int | None, *, label: str | None,
-               code: str | None, dims: tuple[float | None, ...], split: str | None, speaker: str, gender: str,
-               native_split: str) -> Utterance | None:
+    def _build(
+        self,
+        name: str,
+        utt_id: str,
+        source: Path | None,
+        line: int | None,
+        *,
+        label: str | None,
+        code: str | None,
+        dims: tuple[float | None, ...],
+        split: str | None,
+        speaker: str,
+        gender: str,
+        native_split: str,
+    ) -> Utterance | None:
         """``source``:``line`` is where the file is listed (the consensus file, or Partitions.txt if withheld)."""
         rel = f"{self.layout.audio_dir}/{name if name.lower().endswith('.wav') else name + '.wav'}"
         ratings = self.detailed.pop(name, None) if self.detailed is not None else None
@@ -498,15 +618,30 @@ class _Context:
         else:
             extra["labels_withheld"] = True
         return Utterance(
-            id=utt_id, corpus=CORPUS, audio_path=rel, duration=info.duration, sample_rate=info.sample_rate,
-            num_channels=info.num_channels, speaker=spk, gender=gender if gender in GENDERS else None, split=split,
-            group=spk, label=label, votes=votes, soft_label=soft_from_votes(votes), arousal=dims[0],
-            valence=dims[1], dominance=dims[2], transcript=self._transcript(name), annotations=annotations,
+            id=utt_id,
+            corpus=CORPUS,
+            audio_path=rel,
+            duration=info.duration,
+            sample_rate=info.sample_rate,
+            num_channels=info.num_channels,
+            speaker=spk,
+            gender=gender if gender in GENDERS else None,
+            split=split,
+            group=spk,
+            label=label,
+            votes=votes,
+            soft_label=soft_from_votes(votes),
+            arousal=dims[0],
+            valence=dims[1],
+            dominance=dims[2],
+            transcript=self._transcript(name),
+            annotations=annotations,
             extra=extra,
         )
 
-    def _votes(self, ratings: list[Rating] | None, name: str, utt_id: str,
-               code: str | None) -> tuple[list[Annotation], dict[str, float]]:
+    def _votes(
+        self, ratings: list[Rating] | None, name: str, utt_id: str, code: str | None
+    ) -> tuple[list[Annotation], dict[str, float]]:
         if self.detailed is None:
             return [], {}
         if not ratings:
@@ -530,9 +665,19 @@ class _Context:
             self.seen[name] = line
             self.report.read += 1
             self.withheld_count += 1
-            utt = self._build(name, qualified(CORPUS, _stem(name)), self.layout.partitions, line, label=None,
-                              code=None, dims=(None, None, None), split=split_name(native) or native.lower(),
-                              speaker="", gender="", native_split=native)
+            utt = self._build(
+                name,
+                qualified(CORPUS, _stem(name)),
+                self.layout.partitions,
+                line,
+                label=None,
+                code=None,
+                dims=(None, None, None),
+                split=split_name(native) or native.lower(),
+                speaker="",
+                gender="",
+                native_split=native,
+            )
             if utt is not None:
                 yield utt
 
@@ -540,12 +685,22 @@ class _Context:
         """One note per kind of gap (not one per file: a release can have thousands)."""
         report = self.report
         if self.withheld_count:
-            report.note("labels-withheld", self.layout.partitions,
-                        f"{self.withheld_count} file(s) listed in Partitions.txt have no consensus row; kept unlabeled")
+            report.note(
+                "labels-withheld",
+                self.layout.partitions,
+                f"{self.withheld_count} file(s) listed in Partitions.txt have no consensus row; kept unlabeled",
+            )
         if self.unrated:
-            report.note("no-ratings", self.layout.detailed, f"{len(self.unrated)} file(s) have no worker ratings "
-                        f"(votes left empty), e.g. {', '.join(self.unrated[:3])}")
+            report.note(
+                "no-ratings",
+                self.layout.detailed,
+                f"{len(self.unrated)} file(s) have no worker ratings "
+                f"(votes left empty), e.g. {', '.join(self.unrated[:3])}",
+            )
         if self.detailed:
             orphans = sorted(self.detailed)
-            report.note("orphan-ratings", self.layout.detailed, f"{len(orphans)} file(s) rated but not in the "
-                        f"consensus file, e.g. {', '.join(orphans[:3])}")
+            report.note(
+                "orphan-ratings",
+                self.layout.detailed,
+                f"{len(orphans)} file(s) rated but not in the consensus file, e.g. {', '.join(orphans[:3])}",
+            )

@@ -28,8 +28,11 @@ class LabelMatcher:
         self._map: dict[str, str | None] = {}
         for native, unified in mapping.items():
             if unified is not None and unified not in VOCABULARY:
-                raise CorpusFormatError(source, f"label {native!r} maps to {unified!r}, which is not in the "
-                                                f"unified vocabulary {list(VOCABULARY)}")
+                raise CorpusFormatError(
+                    source,
+                    f"label {native!r} maps to {unified!r}, which is not in the "
+                    f"unified vocabulary {list(VOCABULARY)}",
+                )
             self._map[_key(native)] = unified
 
     def __call__(self, native: str) -> str | None:

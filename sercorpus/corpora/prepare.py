@@ -22,8 +22,9 @@ def report_path_for(out: Path) -> Path:
     return out.with_name(out.name + ".report.json")
 
 
-def collect(records: Iterable[Utterance], report: PrepareReport, source: Path,
-            progress: bool = False) -> list[Utterance]:
+def collect(
+    records: Iterable[Utterance], report: PrepareReport, source: Path, progress: bool = False
+) -> list[Utterance]:
     """Materialise loader output; a repeated id is a counted skip (the first occurrence wins)."""
     kept: dict[str, Utterance] = {}
     if progress:
@@ -32,7 +33,9 @@ def collect(records: Iterable[Utterance], report: PrepareReport, source: Path,
         records = track(records, description=f"reading {report.corpus}", transient=True)
     for utt in records:
         if utt.id in kept:
-            report.skip("duplicate-id", source, f"id {utt.id} emitted twice; keeping the first", record=utt.id)
+            report.skip(
+                "duplicate-id", source, f"id {utt.id} emitted twice; keeping the first", record=utt.id
+            )
             continue
         kept[utt.id] = utt
     return list(kept.values())
@@ -44,7 +47,9 @@ def check_options(loader: Callable[..., object], corpus: str, options: dict[str,
     accepted = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
     unknown = sorted(set(options) - set(accepted))
     if unknown:
-        raise ValueError(f"{corpus} loader does not take option(s) {unknown}; it accepts {accepted or 'none'}")
+        raise ValueError(
+            f"{corpus} loader does not take option(s) {unknown}; it accepts {accepted or 'none'}"
+        )
 
 
 def _gc_paused(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -87,13 +92,16 @@ def prepare(
     check_options(loader, corpus, options or {})
     records = collect(loader(root, report, **(options or {})), report, root, progress)
     if not records:
-        raise CorpusFormatError(root, f"no {corpus} utterances found ({len(report.skipped)} skipped); "
-                                      "is this the corpus root?")
+        raise CorpusFormatError(
+            root, f"no {corpus} utterances found ({len(report.skipped)} skipped); is this the corpus root?"
+        )
     report.written = len(records)
     for utt in records:
         report.counts[f"label:{utt.label}"] += 1
         report.counts[f"split:{utt.split}"] += 1
     roots = {c: root for c in {u.corpus for u in records}}  # custom corpora carry their spec's name
-    write_manifest(out, records, roots=roots, meta={"prepared_from": corpus, "options": public_options(options)})
+    write_manifest(
+        out, records, roots=roots, meta={"prepared_from": corpus, "options": public_options(options)}
+    )
     report.write_json(report_path_for(out))
     return records, report

@@ -88,7 +88,9 @@ def _unique(cues: list[Cue], path: Path) -> list[Cue]:
     seen: dict[str, int] = {}
     for cue in cues:
         if cue.id in seen:
-            raise CorpusFormatError(path, f"cue id {cue.id!r} repeats the cue at line {seen[cue.id]}", cue.line)
+            raise CorpusFormatError(
+                path, f"cue id {cue.id!r} repeats the cue at line {seen[cue.id]}", cue.line
+            )
         seen[cue.id] = cue.line
     return cues
 
@@ -106,7 +108,9 @@ def parse_srt(path: str | Path) -> list[Cue]:
             raise CorpusFormatError(path, f"cue {index} has no timing line", start)
         times = _timing_line(block[1], _SRT_TIME, path, start + 1)
         if times is None:
-            raise CorpusFormatError(path, f"expected 'HH:MM:SS,mmm --> HH:MM:SS,mmm', got {block[1]!r}", start + 1)
+            raise CorpusFormatError(
+                path, f"expected 'HH:MM:SS,mmm --> HH:MM:SS,mmm', got {block[1]!r}", start + 1
+            )
         cues.append(Cue(index, times[0], times[1], _clean(block[2:]), start))
     return _unique(cues, path)
 
@@ -126,7 +130,7 @@ def parse_vtt(path: str | Path) -> list[Cue]:
     if not lines or not (lines[0] == "WEBVTT" or lines[0].startswith(("WEBVTT ", "WEBVTT\t"))):
         raise CorpusFormatError(path, "not a WebVTT file (first line must be 'WEBVTT')", 1)
     cues = []
-    for start, block in _blocks(lines, first=1)[_header_blocks(lines):]:
+    for start, block in _blocks(lines, first=1)[_header_blocks(lines) :]:
         if block[0].split(" ")[0] in _VTT_SKIP_BLOCKS:
             continue
         has_id = "-->" not in block[0]
@@ -135,10 +139,11 @@ def parse_vtt(path: str | Path) -> list[Cue]:
         timing = block[int(has_id)]
         times = _timing_line(timing, _VTT_TIME, path, start + has_id)
         if times is None:
-            raise CorpusFormatError(path, f"expected '[HH:]MM:SS.mmm --> [HH:]MM:SS.mmm', got {timing!r}",
-                                    start + has_id)
+            raise CorpusFormatError(
+                path, f"expected '[HH:]MM:SS.mmm --> [HH:]MM:SS.mmm', got {timing!r}", start + has_id
+            )
         cue_id = block[0].strip() if has_id else str(len(cues) + 1)
-        cues.append(Cue(cue_id, times[0], times[1], _clean(block[1 + has_id:]), start))
+        cues.append(Cue(cue_id, times[0], times[1], _clean(block[1 + has_id :]), start))
     return _unique(cues, path)
 
 
@@ -186,14 +191,16 @@ def _fragments(items: list, path: Path, locator: _Locator, cues: list[Cue]) -> N
         except (TypeError, ValueError):
             begin = end = math.nan
         if not (math.isfinite(begin) and math.isfinite(end)):
-            raise CorpusFormatError(path, f"fragment times are not numbers: {item.get('begin')!r}, "
-                                          f"{item.get('end')!r}", line)
+            raise CorpusFormatError(
+                path, f"fragment times are not numbers: {item.get('begin')!r}, {item.get('end')!r}", line
+            )
         lines = item.get("lines") or []
         if not isinstance(lines, list):
             raise CorpusFormatError(path, "fragment 'lines' is not a list", line)
         cue_id = str(item.get("id") or len(cues) + 1)
-        cues.append(Cue(cue_id, round(begin, 6), round(end, 6), " ".join(str(x).strip() for x in lines).strip(),
-                        line))
+        cues.append(
+            Cue(cue_id, round(begin, 6), round(end, 6), " ".join(str(x).strip() for x in lines).strip(), line)
+        )
         children = item.get("children") or []
         if not isinstance(children, list):
             raise CorpusFormatError(path, "fragment 'children' is not a list", line)

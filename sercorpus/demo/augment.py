@@ -16,8 +16,12 @@ def demo_config(esc50_root: Path) -> dict[str, Any]:
         "rate": 1.0,
         "chain": [
             {"op": "synthetic_reverb", "min_t60": 0.3, "max_t60": 0.7, "min_drr_db": 0.0, "max_drr_db": 8.0},
-            {"op": "background_noise", "root": str(esc50_root), "groups": ["natural", "human", "domestic"],
-             "snrs_db": [10, 20]},
+            {
+                "op": "background_noise",
+                "root": str(esc50_root),
+                "groups": ["natural", "human", "domestic"],
+                "snrs_db": [10, 20],
+            },
             {"op": "pink_noise", "min_snr_db": 25.0, "max_snr_db": 35.0},
         ],
     }
@@ -28,13 +32,21 @@ def stage_augment(ctx) -> list[str]:
     from sercorpus.augment.files import augment_files, provenance_nodes
 
     manifest = ctx.manifests.get("msp-podcast") or next(
-        (path for name, path in sorted(ctx.manifests.items()) if name != "esc50"), None)
+        (path for name, path in sorted(ctx.manifests.items()) if name != "esc50"), None
+    )
     esc50 = ctx.roots.get("esc50")
     if manifest is None or esc50 is None:
         return ["skipped: needs a speech manifest and the ESC-50 miniature from the earlier stages"]
     out = Path(ctx.out_dir) / "augment"
-    summary = augment_files(manifest, demo_config(Path(esc50)), out, copies=1, seed=ctx.seed,
-                            limit=DEMO_UTTERANCES, batch_size=DEMO_UTTERANCES)
+    summary = augment_files(
+        manifest,
+        demo_config(Path(esc50)),
+        out,
+        copies=1,
+        seed=ctx.seed,
+        limit=DEMO_UTTERANCES,
+        batch_size=DEMO_UTTERANCES,
+    )
     t60, bg, pink, seconds = [], [], [], 0.0
     for path in sorted(out.glob("*.json")):
         meta = json.loads(path.read_text(encoding="utf-8"))
@@ -48,10 +60,14 @@ def stage_augment(ctx) -> list[str]:
             elif op["op"] == "pink_noise":
                 pink.append(op["achieved_snr_db"])
     ctx.state["augment_dir"] = out
-    lines = [f"{summary.written + summary.skipped} utterances of {Path(manifest).stem}, "
-             f"{seconds:.1f} s, written to {out.relative_to(ctx.out_dir)} (wav + JSON each)"]
+    lines = [
+        f"{summary.written + summary.skipped} utterances of {Path(manifest).stem}, "
+        f"{seconds:.1f} s, written to {out.relative_to(ctx.out_dir)} (wav + JSON each)"
+    ]
     if t60:
-        lines.append(f"reverb T60 {min(t60):.2f}-{max(t60):.2f} s; ESC-50 backgrounds (measured SNR): {', '.join(bg)}")
+        lines.append(
+            f"reverb T60 {min(t60):.2f}-{max(t60):.2f} s; ESC-50 backgrounds (measured SNR): {', '.join(bg)}"
+        )
     if pink:
         lines.append(f"pink noise measured SNR {min(pink):.1f}-{max(pink):.1f} dB")
     return lines

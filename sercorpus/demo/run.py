@@ -35,8 +35,11 @@ def run_demo(out_dir: str | Path, seed: int = 0, log: Callable[[str], None] = pr
         elapsed = time.perf_counter() - start
         for line in lines:
             log(f"    {line}")
-        sections.append(f"## {stage.__name__.removeprefix('stage_')} ({elapsed:.1f} s)\n\n{title}\n\n"
-                        + "\n".join(f"- {line}" for line in lines) + "\n")
+        sections.append(
+            f"## {stage.__name__.removeprefix('stage_')} ({elapsed:.1f} s)\n\n{title}\n\n"
+            + "\n".join(f"- {line}" for line in lines)
+            + "\n"
+        )
     summary = ctx.out_dir / "SUMMARY.md"
     with atomic_output(summary, "w") as handle:
         handle.write("\n".join(sections))

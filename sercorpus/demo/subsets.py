@@ -31,7 +31,9 @@ def stage_subsets(ctx: DemoContext) -> list[str]:
     """
     missing = [c for c in ("iemocap", "msp-podcast") if c not in ctx.manifests]
     if missing:
-        return [f"skipped: corpora {missing} are not prepared in this demo (their loaders are not registered)"]
+        return [
+            f"skipped: corpora {missing} are not prepared in this demo (their loaders are not registered)"
+        ]
     lines: list[str] = []
     iemocap = read_manifest(ctx.manifests["iemocap"])
     fold = make_splits(iemocap.records, "logo", fold="Session5")[0]
@@ -39,25 +41,34 @@ def stage_subsets(ctx: DemoContext) -> list[str]:
     fold_path = ctx.out_dir / "splits" / "iemocap-logo-session5.parquet"
     write_manifest(fold_path, fold.records, iemocap.roots, with_step(iemocap.meta, fold.recipe))
     report = check_leakage(fold.records)
-    lines.append(f"IEMOCAP leave-one-session-out, fold {fold.recipe['fold']} of {fold.recipe['folds']} "
-                 f"(test = {fold.recipe['test_group']}): {_sizes(fold.records)}; {report.describe()}")
+    lines.append(
+        f"IEMOCAP leave-one-session-out, fold {fold.recipe['fold']} of {fold.recipe['folds']} "
+        f"(test = {fold.recipe['test_group']}): {_sizes(fold.records)}; {report.describe()}"
+    )
 
     msp = read_manifest(ctx.manifests["msp-podcast"])
     try:
         result = subset(msp.records, VIEW, reference=fold.records, split_map=SPLIT_MAP, seed=ctx.seed)
     except SubsetError as exc:  # a miniature too small for the reference: show what is missing, go on
         lines.append(f"NOTE: exact match impossible, taking what there is: {exc}")
-        result = subset(msp.records, VIEW, reference=fold.records, split_map=SPLIT_MAP, seed=ctx.seed,
-                        allow_short=True)
+        result = subset(
+            msp.records, VIEW, reference=fold.records, split_map=SPLIT_MAP, seed=ctx.seed, allow_short=True
+        )
     star_path = ctx.out_dir / "subsets" / "msp-star.parquet"
-    write_manifest(star_path, result.records, msp.roots,
-                   with_step(msp.meta, {**result.recipe, "reference": str(fold_path.relative_to(ctx.out_dir))}))
+    write_manifest(
+        star_path,
+        result.records,
+        msp.roots,
+        with_step(msp.meta, {**result.recipe, "reference": str(fold_path.relative_to(ctx.out_dir))}),
+    )
     ctx.state["msp_star"] = star_path
     ctx.state["iemocap_fold5"] = fold_path
 
     ref_counts, star_counts = cell_counts(fold.records, VIEW), cell_counts(result.records, VIEW)
-    lines.append(f"MSP* = MSP-Podcast subset matched to the IEMOCAP fold in view {VIEW} "
-                 f"(train->train, test->test1, seed {ctx.seed}): {_sizes(result.records)}")
+    lines.append(
+        f"MSP* = MSP-Podcast subset matched to the IEMOCAP fold in view {VIEW} "
+        f"(train->train, test->test1, seed {ctx.seed}): {_sizes(result.records)}"
+    )
     lines += side_by_side(ref_counts, star_counts)
     exact = all(ref_counts.get(ref, {}) == star_counts.get(target, {}) for ref, target in SPLIT_MAP.items())
     lines.append("per-class counts match exactly: " + ("yes" if exact else "NO (see NOTE above)"))
@@ -69,11 +80,15 @@ def stage_subsets(ctx: DemoContext) -> list[str]:
         handle.write(stats_markdown(stats, "IEMOCAP fold 5 vs MSP*"))
     png_path = stats_png(stats, ctx.out_dir / "stats" / "iemocap-vs-msp-star.png", "IEMOCAP fold 5 vs MSP*")
     for row in stats.rows:
-        lines.append(f"stats {row.corpus}/{row.split}: n={row.n}, {row.hours * 60:.1f} min, {row.speakers} speakers, "
-                     f"F/M/? {row.gender_share('female'):.0f}/{row.gender_share('male'):.0f}/"
-                     f"{row.gender_share('unknown'):.0f}%, agreement "
-                     + (f"{row.agreement:.2f}" if row.agreement is not None else "-"))
-    lines.append(f"wrote {_rel(ctx, fold_path)}, {_rel(ctx, star_path)}, {_rel(ctx, md_path)}, {_rel(ctx, png_path)}")
+        lines.append(
+            f"stats {row.corpus}/{row.split}: n={row.n}, {row.hours * 60:.1f} min, {row.speakers} speakers, "
+            f"F/M/? {row.gender_share('female'):.0f}/{row.gender_share('male'):.0f}/"
+            f"{row.gender_share('unknown'):.0f}%, agreement "
+            + (f"{row.agreement:.2f}" if row.agreement is not None else "-")
+        )
+    lines.append(
+        f"wrote {_rel(ctx, fold_path)}, {_rel(ctx, star_path)}, {_rel(ctx, md_path)}, {_rel(ctx, png_path)}"
+    )
     return lines
 
 
@@ -85,11 +100,15 @@ def side_by_side(ref: Targets, star: Targets) -> list[str]:
         a, b = ref.get(ref_split, {}), star.get(target, {})
         ta, tb = sum(a.values()) or 1, sum(b.values()) or 1
         for cls in get_view(VIEW).classes:
-            out.append(f"{split_key(ref_split) + '/' + target:<12}{cls:<{width}}"
-                       f"{a.get(cls, 0):>6} ({100 * a.get(cls, 0) / ta:4.1f}%)"
-                       f"{b.get(cls, 0):>6} ({100 * b.get(cls, 0) / tb:4.1f}%)")
-        out.append(f"{split_key(ref_split) + '/' + target:<12}{'total':<{width}}{sum(a.values()):>6}{'':8}"
-                   f"{sum(b.values()):>6}")
+            out.append(
+                f"{split_key(ref_split) + '/' + target:<12}{cls:<{width}}"
+                f"{a.get(cls, 0):>6} ({100 * a.get(cls, 0) / ta:4.1f}%)"
+                f"{b.get(cls, 0):>6} ({100 * b.get(cls, 0) / tb:4.1f}%)"
+            )
+        out.append(
+            f"{split_key(ref_split) + '/' + target:<12}{'total':<{width}}{sum(a.values()):>6}{'':8}"
+            f"{sum(b.values()):>6}"
+        )
     return out
 
 

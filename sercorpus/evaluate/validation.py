@@ -73,7 +73,9 @@ def encode_labels(
     return codes
 
 
-def check_finite_vector(values: Sequence[float] | np.ndarray, what: str, ids: Sequence[str] | None = None) -> np.ndarray:
+def check_finite_vector(
+    values: Sequence[float] | np.ndarray, what: str, ids: Sequence[str] | None = None
+) -> np.ndarray:
     """A 1-D float64 array with no NaN or inf (the first bad row is named)."""
     try:
         arr = np.asarray(values, dtype=np.float64)
@@ -83,7 +85,9 @@ def check_finite_vector(values: Sequence[float] | np.ndarray, what: str, ids: Se
         raise EvaluationError(f"{what}: expected a 1-D sequence, got shape {arr.shape}")
     bad = np.flatnonzero(~np.isfinite(arr))
     if bad.size:
-        raise EvaluationError(f"{what}: {row_name(int(bad[0]), ids)} is {arr[bad[0]]!r} ({bad.size} non-finite values)")
+        raise EvaluationError(
+            f"{what}: {row_name(int(bad[0]), ids)} is {arr[bad[0]]!r} ({bad.size} non-finite values)"
+        )
     return arr
 
 

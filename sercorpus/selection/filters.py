@@ -103,5 +103,3 @@ def filter_records(records: Iterable[Utterance], spec: FilterSpec) -> FilterResu
             continue
         kept.append(utt)
     return FilterResult(kept, dropped)
-
-

@@ -41,5 +41,3 @@ def merge_manifests(manifests: Sequence[Manifest], names: Sequence[str] | None =
         raise ManifestError("cannot merge", problems)
     meta = {"merged": {name: m.meta for name, m in zip(names, manifests, strict=True)}}
     return Manifest(records=records, roots=roots, meta=with_step(meta, {"step": "merge", "sources": names}))
-
-

@@ -31,6 +31,7 @@ def scramble_utterance(utt: Utterance, perm: Mapping[str, str]) -> Utterance:
     The permutation accumulated so far is kept in ``extra['scrambled']`` (original -> current category), so
     a scrambled manifest says so, and scrambling back with the inverse removes the mark.
     """
+
     def move(cat: str) -> str:
         return perm.get(cat, cat)
 
@@ -73,6 +74,11 @@ def scramble(
         new = scramble_utterance(utt, perm)
         changed += new != utt
         out.append(new)
-    recipe = {"step": "scramble", "swaps": [f"{a}:{b}" for a, b in swaps], "permutation": perm,
-              "corpora": list(corpora), "changed": changed}
+    recipe = {
+        "step": "scramble",
+        "swaps": [f"{a}:{b}" for a, b in swaps],
+        "permutation": perm,
+        "corpora": list(corpora),
+        "changed": changed,
+    }
     return out, recipe

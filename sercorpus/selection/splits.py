@@ -43,8 +43,11 @@ class LeakageReport:
 
     def describe(self, shown: int = 8) -> str:
         if self.ok:
-            text = "no speaker is shared between splits (" + ", ".join(
-                f"{s}: {n} speakers" for s, n in sorted(self.speakers.items())) + ")"
+            text = (
+                "no speaker is shared between splits ("
+                + ", ".join(f"{s}: {n} speakers" for s, n in sorted(self.speakers.items()))
+                + ")"
+            )
         else:
             parts = []
             for (a, b), spk in sorted(self.shared.items()):
@@ -53,7 +56,8 @@ class LeakageReport:
             text = "speakers leak between splits: " + "; ".join(parts)
         if self.unknown:
             text += "; records without speaker (unchecked): " + ", ".join(
-                f"{s} {n}" for s, n in sorted(self.unknown.items()))
+                f"{s} {n}" for s, n in sorted(self.unknown.items())
+            )
         return text
 
 
@@ -74,8 +78,11 @@ def check_leakage(records: Iterable[Utterance]) -> LeakageReport:
             unknown[utt.split] += 1
         else:
             by_split[utt.split].add(spk)
-    shared = {(a, b): sorted(by_split[a] & by_split[b]) for a, b in combinations(sorted(by_split), 2)
-              if by_split[a] & by_split[b]}
+    shared = {
+        (a, b): sorted(by_split[a] & by_split[b])
+        for a, b in combinations(sorted(by_split), 2)
+        if by_split[a] & by_split[b]
+    }
     return LeakageReport(shared, {s: len(v) for s, v in by_split.items()}, dict(unknown))
 
 
@@ -84,8 +91,10 @@ def guard_leakage(records: Iterable[Utterance], allow_leak: bool = False, source
     report = check_leakage(records)
     warnings = []
     if report.unknown:
-        warnings.append(f"{source}: {sum(report.unknown.values())} record(s) have no speaker; leakage "
-                        "for them cannot be checked")
+        warnings.append(
+            f"{source}: {sum(report.unknown.values())} record(s) have no speaker; leakage "
+            "for them cannot be checked"
+        )
     if report.ok:
         return warnings
     if not allow_leak:
@@ -112,8 +121,10 @@ def split_official(records: Sequence[Utterance]) -> SplitResult:
     """Keep the corpus's own splits; records without one are an error (use logo/loso/speaker-random)."""
     missing = [u.id for u in records if u.split is None]
     if missing:
-        raise ValueError(f"{len(missing)} record(s) have no official split (e.g. {missing[0]}); "
-                         "use --strategy logo, loso or speaker-random")
+        raise ValueError(
+            f"{len(missing)} record(s) have no official split (e.g. {missing[0]}); "
+            "use --strategy logo, loso or speaker-random"
+        )
     return SplitResult(list(records), {"step": "split", "strategy": "official"}, "official")
 
 
@@ -123,8 +134,10 @@ def fold_groups(records: Sequence[Utterance], strategy: str) -> list[str]:
     missing = [u.id for u, k in zip(records, keys, strict=True) if k is None]
     if missing:
         field_name = "group" if strategy == "logo" else "speaker"
-        raise ValueError(f"{len(missing)} record(s) have no {field_name} (e.g. {missing[0]}); "
-                         f"--strategy {strategy} needs one on every record")
+        raise ValueError(
+            f"{len(missing)} record(s) have no {field_name} (e.g. {missing[0]}); "
+            f"--strategy {strategy} needs one on every record"
+        )
     groups = sorted(set(keys))  # type: ignore[arg-type]
     if len(groups) < 2:
         raise ValueError(f"--strategy {strategy} needs at least 2 groups, found {groups}")
@@ -141,20 +154,25 @@ def resolve_fold(fold: str | int, groups: Sequence[str]) -> str:
     if text.isdigit():
         k = int(text)
         if not 1 <= k <= len(groups):
-            raise ValueError(f"fold {k} is out of range: there are {len(groups)} folds (1..{len(groups)}: "
-                             f"{', '.join(groups)})")
+            raise ValueError(
+                f"fold {k} is out of range: there are {len(groups)} folds (1..{len(groups)}: "
+                f"{', '.join(groups)})"
+            )
         return groups[k - 1]
     if text in groups:
         return text
     ends = [g for g in groups if g.rsplit("/", 1)[-1] == text or g.endswith(text)]
     if len(ends) == 1:
         return ends[0]
-    raise ValueError(f"fold {text!r} matches {'no' if not ends else 'several'} group(s); folds are: "
-                     + ", ".join(f"{i}={g}" for i, g in enumerate(groups, 1)))
+    raise ValueError(
+        f"fold {text!r} matches {'no' if not ends else 'several'} group(s); folds are: "
+        + ", ".join(f"{i}={g}" for i, g in enumerate(groups, 1))
+    )
 
 
-def split_leave_out(records: Sequence[Utterance], strategy: str, fold: str | int,
-                    dev_fold: str | int | None = None) -> SplitResult:
+def split_leave_out(
+    records: Sequence[Utterance], strategy: str, fold: str | int, dev_fold: str | int | None = None
+) -> SplitResult:
     """One fold of logo/loso: the left-out group is test, an optional second group dev, the rest train."""
     groups = fold_groups(records, strategy)
     test = resolve_fold(fold, groups)
@@ -164,8 +182,14 @@ def split_leave_out(records: Sequence[Utterance], strategy: str, fold: str | int
     role = {test: "test", **({dev: "dev"} if dev else {})}
     out = [u.replace(split=role.get(_fold_key(u, strategy), "train")) for u in records]  # type: ignore[arg-type]
     index = groups.index(test) + 1
-    recipe = {"step": "split", "strategy": strategy, "fold": index, "folds": len(groups), "test_group": test,
-              "dev_group": dev}
+    recipe = {
+        "step": "split",
+        "strategy": strategy,
+        "fold": index,
+        "folds": len(groups),
+        "test_group": test,
+        "dev_group": dev,
+    }
     return SplitResult(out, recipe, f"fold{index:0{len(str(len(groups)))}d}")  # fold01..fold10 sort right
 
 
@@ -184,8 +208,9 @@ def _check_fractions(fractions: Mapping[str, float]) -> dict[str, float]:
     return {k: float(v) for k, v in fractions.items() if v > 0}
 
 
-def split_speaker_random(records: Sequence[Utterance], fractions: Mapping[str, float], seed: int = 0,
-                         view: str | None = None) -> SplitResult:
+def split_speaker_random(
+    records: Sequence[Utterance], fractions: Mapping[str, float], seed: int = 0, view: str | None = None
+) -> SplitResult:
     """Speaker-independent split: whole speakers go to one split each, label mix kept close to the total.
 
     Greedy: speakers are placed largest first (by size tier, random within a tier so the seed matters),
@@ -208,18 +233,27 @@ def split_speaker_random(records: Sequence[Utterance], fractions: Mapping[str, f
     for key in ordered:
         unit = Counter(_label_of(u, view) for u in units[key])
 
-        best = min(names, key=lambda s: (_placement_cost(counts[s], unit, fractions[s], totals), names.index(s)))
+        best = min(
+            names, key=lambda s: (_placement_cost(counts[s], unit, fractions[s], totals), names.index(s))
+        )
         assign[key] = best
         counts[best].update(unit)
     out = [u.replace(split=assign[speaker_unit(u)]) for u in records]
     achieved = {s: round(sum(counts[s].values()) / max(len(records), 1), 4) for s in names}
-    warnings = [f"split {s!r} is empty: too few speakers for the requested fractions" for s in names
-                if not counts[s]]
+    warnings = [
+        f"split {s!r} is empty: too few speakers for the requested fractions" for s in names if not counts[s]
+    ]
     off = {s: achieved[s] for s in names if abs(achieved[s] - fractions[s]) > 0.05}
     if off and not warnings:
         warnings.append(f"whole speakers allow only fractions {achieved} (asked {fractions})")
-    recipe = {"step": "split", "strategy": "speaker-random", "seed": seed, "fractions": fractions,
-              "achieved": achieved, "view": view}
+    recipe = {
+        "step": "split",
+        "strategy": "speaker-random",
+        "seed": seed,
+        "fractions": fractions,
+        "achieved": achieved,
+        "view": view,
+    }
     return SplitResult(out, recipe, "speaker-random", warnings)
 
 
@@ -232,8 +266,9 @@ def _placement_cost(have: Counter[str], unit: Counter[str], fraction: float, tot
     return cost
 
 
-def split_random(records: Sequence[Utterance], fractions: Mapping[str, float], seed: int = 0,
-                 view: str | None = None) -> SplitResult:
+def split_random(
+    records: Sequence[Utterance], fractions: Mapping[str, float], seed: int = 0, view: str | None = None
+) -> SplitResult:
     """Utterance-level split stratified by label (exact per-label apportioning); speakers leak."""
     fractions = _check_fractions(fractions)
     by_label: dict[str, list[Utterance]] = defaultdict(list)
@@ -248,14 +283,23 @@ def split_random(records: Sequence[Utterance], fractions: Mapping[str, float], s
             assign[group[i].id] = name
     out = [u.replace(split=assign[u.id]) for u in records]
     recipe = {"step": "split", "strategy": "random", "seed": seed, "fractions": fractions, "view": view}
-    warning = ("utterance-level random split: the same speakers appear in several splits, so scores measure "
-               "speaker-dependent recognition")
+    warning = (
+        "utterance-level random split: the same speakers appear in several splits, so scores measure "
+        "speaker-dependent recognition"
+    )
     return SplitResult(out, recipe, "random", [warning])
 
 
-def make_splits(records: Sequence[Utterance], strategy: str, *, fold: str | int | None = None,
-                dev_fold: str | int | None = None, fractions: Mapping[str, float] | None = None,
-                seed: int = 0, view: str | None = None) -> list[SplitResult]:
+def make_splits(
+    records: Sequence[Utterance],
+    strategy: str,
+    *,
+    fold: str | int | None = None,
+    dev_fold: str | int | None = None,
+    fractions: Mapping[str, float] | None = None,
+    seed: int = 0,
+    view: str | None = None,
+) -> list[SplitResult]:
     """Run a strategy; logo/loso without ``fold`` give every fold. Leakage is checked by the caller."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown split strategy {strategy!r}; choose one of {list(STRATEGIES)}")

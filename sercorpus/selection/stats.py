@@ -79,8 +79,11 @@ def pool_files(sources: Sequence[tuple[Path, Sequence[Utterance]]]) -> list[Utte
     for path, records in sources:
         for utt in records:
             owners[utt.corpus].add(path)
-    return [u.replace(corpus=f"{u.corpus} ({path.stem})") if len(owners[u.corpus]) > 1 else u
-            for path, records in sources for u in records]
+    return [
+        u.replace(corpus=f"{u.corpus} ({path.stem})") if len(owners[u.corpus]) > 1 else u
+        for path, records in sources
+        for u in records
+    ]
 
 
 def split_order(split: str) -> tuple[int, int, str]:
@@ -104,7 +107,10 @@ def _row(corpus: str, split: str, rows: list[Utterance], view) -> StatsRow:
                 agreements.append(value)
     gender = Counter(u.gender or "unknown" for u in rows)
     return StatsRow(
-        corpus=corpus, split=split, n=len(rows), counts=dict(counts),
+        corpus=corpus,
+        split=split,
+        n=len(rows),
+        counts=dict(counts),
         hours=sum(u.duration for u in rows) / 3600,
         speakers=len({u.speaker for u in rows if u.speaker}),
         gender={k: gender[k] for k in ("female", "male", "unknown")},
@@ -117,9 +123,13 @@ def _row(corpus: str, split: str, rows: list[Utterance], view) -> StatsRow:
 def _cells(stats: Stats, row: StatsRow) -> list[str]:
     gender = "/".join(f"{row.gender_share(k):.0f}" for k in ("female", "male", "unknown"))
     return [
-        row.corpus, row.split, str(row.n),
+        row.corpus,
+        row.split,
+        str(row.n),
         *(f"{row.counts.get(c, 0)} ({row.share(c):.1f}%)" for c in stats.classes),
-        f"{row.hours:.2f}", str(row.speakers), gender,
+        f"{row.hours:.2f}",
+        str(row.speakers),
+        gender,
         f"{row.agreement:.2f}" if row.agreement is not None else "-",
     ]
 
@@ -142,8 +152,10 @@ def stats_markdown(stats: Stats, title: str | None = None) -> str:
     headers = _headers(stats)
     lines = [f"### {title}\n"] if title else []
     if stats.view:
-        lines.append(f"Label view: `{stats.view}`. Cells are n (% of the row); F/M/? = utterance share by "
-                     "speaker gender; agreement = mean top-vote share.\n")
+        lines.append(
+            f"Label view: `{stats.view}`. Cells are n (% of the row); F/M/? = utterance share by "
+            "speaker gender; agreement = mean top-vote share.\n"
+        )
     lines.append("| " + " | ".join(headers) + " |")
     lines.append("|" + "|".join("---" if h in ("corpus", "split") else "---:" for h in headers) + "|")
     for row in stats.rows:
@@ -161,22 +173,40 @@ def stats_png(stats: Stats, path: str | Path, title: str = "class distribution")
     rows = [r for r in stats.rows if r.split != "all"] or stats.rows
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    colors = {"neutral": "#9e9e9e", "happy": "#f4b400", "sad": "#4285f4", "angry": "#db4437",
-              "excited": "#ff8f00", "frustrated": "#8e24aa", "surprised": "#00acc1", "fearful": "#5d4037",
-              "disgusted": "#43a047", "contempt": "#6d4c41", "other": "#bdbdbd", NONE: "#eeeeee"}
+    colors = {
+        "neutral": "#9e9e9e",
+        "happy": "#f4b400",
+        "sad": "#4285f4",
+        "angry": "#db4437",
+        "excited": "#ff8f00",
+        "frustrated": "#8e24aa",
+        "surprised": "#00acc1",
+        "fearful": "#5d4037",
+        "disgusted": "#43a047",
+        "contempt": "#6d4c41",
+        "other": "#bdbdbd",
+        NONE: "#eeeeee",
+    }
     fig, ax = plt.subplots(figsize=(10, 1.1 + 0.55 * len(rows)), dpi=120)
     labels = [f"{r.corpus} / {r.split}" for r in rows]
     y = list(range(len(rows)))[::-1]
     left = [0.0] * len(rows)
     for cls in stats.classes:
         widths = [r.share(cls) for r in rows]
-        bars = ax.barh(y, widths, left=left, color=colors.get(cls, "#cccccc"), edgecolor="white", label=cls,
-                       height=0.7)
+        bars = ax.barh(
+            y, widths, left=left, color=colors.get(cls, "#cccccc"), edgecolor="white", label=cls, height=0.7
+        )
         for bar, w, r in zip(bars, widths, rows, strict=True):
             if w >= 7:
-                ax.text(bar.get_x() + w / 2, bar.get_y() + bar.get_height() / 2,
-                        f"{r.counts.get(cls, 0)}\n{w:.0f}%", ha="center", va="center", fontsize=7,
-                        color="black" if cls in ("happy", "neutral", NONE, "other") else "white")
+                ax.text(
+                    bar.get_x() + w / 2,
+                    bar.get_y() + bar.get_height() / 2,
+                    f"{r.counts.get(cls, 0)}\n{w:.0f}%",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="black" if cls in ("happy", "neutral", NONE, "other") else "white",
+                )
         left = [a + b for a, b in zip(left, widths, strict=True)]
     for yi, r in zip(y, rows, strict=True):
         ax.text(101, yi, f"n={r.n}", va="center", fontsize=8)
@@ -188,8 +218,15 @@ def stats_png(stats: Stats, path: str | Path, title: str = "class distribution")
     ax.set_title(f"{title}{view}", pad=26)
     handles, names = ax.get_legend_handles_labels()
     names = ["no label in view" if n == NONE else n for n in names]
-    ax.legend(handles, names, ncol=min(len(stats.classes), 6), loc="lower center", bbox_to_anchor=(0.5, 1.0),
-              fontsize=8, frameon=False)
+    ax.legend(
+        handles,
+        names,
+        ncol=min(len(stats.classes), 6),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        fontsize=8,
+        frameon=False,
+    )
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
     fig.tight_layout()

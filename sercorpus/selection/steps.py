@@ -17,5 +17,3 @@ def with_step(meta: Mapping[str, Any] | None, step: Mapping[str, Any]) -> dict[s
 def split_key(split: str | None) -> str:
     """Split name for tables and JSON keys (records without a split show as ``(none)``)."""
     return split if split is not None else "(none)"
-
-

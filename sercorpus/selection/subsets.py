@@ -98,8 +98,10 @@ def match_targets(
     ref_counts = cell_counts(reference, view)
     unknown = sorted(set(split_map) - {split_key(s) for s in ref_counts})
     if unknown:
-        raise SubsetError(f"split map names reference split(s) {unknown} that the reference does not have "
-                          f"(it has {[split_key(s) for s in ref_counts]})")
+        raise SubsetError(
+            f"split map names reference split(s) {unknown} that the reference does not have "
+            f"(it has {[split_key(s) for s in ref_counts]})"
+        )
     targets: Targets = {}
     source: dict[str | None, str | None] = {}
     for ref_split, counts in ref_counts.items():
@@ -108,8 +110,10 @@ def match_targets(
         if name == "":
             continue
         if name in targets:
-            raise SubsetError(f"reference splits {split_key(source[name])} and {key} both map to split "
-                              f"{split_key(name)}; map each to its own split")
+            raise SubsetError(
+                f"reference splits {split_key(source[name])} and {key} both map to split "
+                f"{split_key(name)}; map each to its own split"
+            )
         targets[name] = dict(counts)
         source[name] = ref_split
     if not targets:
@@ -155,7 +159,9 @@ def proportion_targets(
 def check_distribution(proportions: Mapping[str, float], view: LabelView) -> None:
     unknown = [c for c in proportions if c not in view.classes]
     if unknown:
-        raise SubsetError(f"class(es) {unknown} are not in view {view.name!r}; its classes are {list(view.classes)}")
+        raise SubsetError(
+            f"class(es) {unknown} are not in view {view.name!r}; its classes are {list(view.classes)}"
+        )
     bad = {c: p for c, p in proportions.items() if not p >= 0}
     if bad:
         raise SubsetError(f"proportions must be >= 0, got {bad}")
@@ -173,7 +179,9 @@ def speaker_unit(utt: Utterance) -> str:
     return utt.speaker or f"\x00{utt.id}"
 
 
-def select_cells(pool: Sequence[Item], targets: Mapping[str, int], cap: int | None, seed_parts: tuple) -> list[str]:
+def select_cells(
+    pool: Sequence[Item], targets: Mapping[str, int], cap: int | None, seed_parts: tuple
+) -> list[str]:
     """Ids filling ``targets`` (class -> count) from ``pool`` as far as possible, at most ``cap`` per speaker.
 
     A seeded random greedy pass picks most of them; if the cap leaves a class short, augmenting paths
@@ -217,8 +225,14 @@ def select_cells(pool: Sequence[Item], targets: Mapping[str, int], cap: int | No
     return chosen
 
 
-def _augment(start: str, avail: Mapping[str, Counter[str]], take: dict[str, Counter[str]], load: Counter[str],
-             speakers_of: Mapping[str, list[str]], cap: int) -> bool:
+def _augment(
+    start: str,
+    avail: Mapping[str, Counter[str]],
+    take: dict[str, Counter[str]],
+    load: Counter[str],
+    speakers_of: Mapping[str, list[str]],
+    cap: int,
+) -> bool:
     """One more record of class ``start`` via a shortest augmenting path; False when none exists."""
     parent_spk: dict[str, str] = {}  # speaker -> class it takes one more of
     parent_cls: dict[str, str | None] = {start: None}  # class -> speaker that gives one of it up
@@ -239,8 +253,13 @@ def _augment(start: str, avail: Mapping[str, Counter[str]], take: dict[str, Coun
     return False
 
 
-def _apply_path(end: str, parent_spk: Mapping[str, str], parent_cls: Mapping[str, str | None],
-                take: dict[str, Counter[str]], load: Counter[str]) -> None:
+def _apply_path(
+    end: str,
+    parent_spk: Mapping[str, str],
+    parent_cls: Mapping[str, str | None],
+    take: dict[str, Counter[str]],
+    load: Counter[str],
+) -> None:
     load[end] += 1
     spk: str | None = end
     while spk is not None:
@@ -273,8 +292,15 @@ def subset(
     Raises :class:`SubsetError` listing every short cell unless ``allow_short``.
     """
     lview = get_view(view)
-    modes = [name for name, on in (("match", reference is not None), ("balanced", balanced),
-                                   ("distribution", distribution is not None)) if on]
+    modes = [
+        name
+        for name, on in (
+            ("match", reference is not None),
+            ("balanced", balanced),
+            ("distribution", distribution is not None),
+        )
+        if on
+    ]
     if len(modes) > 1:
         raise SubsetError(f"choose one of --match, --balanced, --distribution (got {', '.join(modes)})")
     if not modes and size is None:
@@ -309,9 +335,11 @@ def subset(
 
     missing = [split_key(s) for s in targets if s not in pools]
     if mode == "match" and missing and not allow_short:
-        raise SubsetError(f"the input has no {lview.name} records in split(s) {missing} that the reference asks "
-                          f"for; it has {[split_key(s) for s in _sorted_splits(pools)]} (map reference splits to "
-                          f"input splits with split_map / --split-map REF=IN, e.g. test=test1)")
+        raise SubsetError(
+            f"the input has no {lview.name} records in split(s) {missing} that the reference asks "
+            f"for; it has {[split_key(s) for s in _sorted_splits(pools)]} (map reference splits to "
+            f"input splits with split_map / --split-map REF=IN, e.g. test=test1)"
+        )
     selected_ids: set[str] = set()
     selected: Targets = {}
     shortfalls: list[Shortfall] = []
@@ -330,11 +358,15 @@ def subset(
                 shortfalls.append(Shortfall(s, cls, need, available.get(s, {}).get(cls, 0), got[cls]))
     if shortfalls and not allow_short:
         lines = "\n  ".join(sh.describe(max_per_speaker) for sh in shortfalls)
-        raise SubsetError(f"cannot fill {len(shortfalls)} class/split cell(s) (allow_short / --allow-short "
-                          f"takes what there is):\n  {lines}")
+        raise SubsetError(
+            f"cannot fill {len(shortfalls)} class/split cell(s) (allow_short / --allow-short "
+            f"takes what there is):\n  {lines}"
+        )
     if not selected_ids:
-        raise SubsetError(f"the subset is empty: no records of view {lview.name!r} classes could be selected "
-                          f"(available: { {split_key(k): v for k, v in available.items()} })")
+        raise SubsetError(
+            f"the subset is empty: no records of view {lview.name!r} classes could be selected "
+            f"(available: { {split_key(k): v for k, v in available.items()} })"
+        )
     out = [u for u in records if u.id in selected_ids]
     recipe = {
         "step": "subset",
@@ -353,16 +385,18 @@ def subset(
     return SubsetResult(out, targets, selected, shortfalls, recipe)
 
 
-def _proportion_maker(props: Mapping[str, float], balanced: bool, classes: tuple[str, ...]
-                      ) -> Callable[[int], dict[str, int]]:
+def _proportion_maker(
+    props: Mapping[str, float], balanced: bool, classes: tuple[str, ...]
+) -> Callable[[int], dict[str, int]]:
     """n -> class targets: n per class when balanced, else n in all split by the proportions."""
     if balanced:
         return lambda n: {c: n for c in classes}
     return lambda n: {c: k for c, k in largest_remainder(n, dict(props)).items() if k}
 
 
-def _largest_feasible(pool: Sequence[Item], make: Callable[[int], dict[str, int]], cap: int | None,
-                      seed_parts: tuple) -> dict[str, int]:
+def _largest_feasible(
+    pool: Sequence[Item], make: Callable[[int], dict[str, int]], cap: int | None, seed_parts: tuple
+) -> dict[str, int]:
     """Targets ``make(n)`` for the largest n the pool (and the cap) can fill exactly (binary search)."""
     counts = Counter(cls for _, cls, _ in pool)
 

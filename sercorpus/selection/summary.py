@@ -26,17 +26,32 @@ def overview_table(records: Iterable[Utterance], title: str = "manifest") -> Tab
         total.update(counts)
         hours = sum(u.duration for u in rows) / 3600
         speakers = len({u.speaker for u in rows if u.speaker})
-        table.add_row(corpus, split, str(len(rows)), f"{hours:.3f}", str(speakers), *(str(counts[name]) for name in labels))
+        table.add_row(
+            corpus,
+            split,
+            str(len(rows)),
+            f"{hours:.3f}",
+            str(speakers),
+            *(str(counts[name]) for name in labels),
+        )
     all_rows = [u for rows in groups.values() for u in rows]
-    table.add_row("[b]all[/b]", "", str(len(all_rows)), f"{sum(u.duration for u in all_rows) / 3600:.3f}",
-                  str(len({u.speaker for u in all_rows if u.speaker})), *(str(total[name]) for name in labels))
+    table.add_row(
+        "[b]all[/b]",
+        "",
+        str(len(all_rows)),
+        f"{sum(u.duration for u in all_rows) / 3600:.3f}",
+        str(len({u.speaker for u in all_rows if u.speaker})),
+        *(str(total[name]) for name in labels),
+    )
     return table
 
 
 def report_table(report: PrepareReport) -> Table:
     """Skips and notes by reason, with the first example of each, so a person sees what was left out."""
-    table = Table(title=f"prepare {report.corpus}: read {report.read}, written {report.written}, "
-                        f"skipped {len(report.skipped)}, notes {len(report.notes)}")
+    table = Table(
+        title=f"prepare {report.corpus}: read {report.read}, written {report.written}, "
+        f"skipped {len(report.skipped)}, notes {len(report.notes)}"
+    )
     for col in ("kind", "reason", "count", "first example"):
         table.add_column(col, justify="right" if col == "count" else "left")
     for kind, issues in (("skip", report.skipped), ("note", report.notes)):

@@ -99,5 +99,3 @@ def project_utterance(
         soft_label=soft_from_votes(votes),
         extra={**utt.extra, "view": view.name},
     )
-
-

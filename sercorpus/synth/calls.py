@@ -38,8 +38,22 @@ NOISE_FLOOR_DB = -62.0
 CODES = {"neutral": "neu", "happy": "hap", "angry": "ang", "frustrated": "fru"}
 #: emotion -> (arousal, valence) on the 1-5 scale of the consensus columns
 DIMENSIONS = {"neutral": (3, 3), "happy": (4, 5), "angry": (5, 1), "frustrated": (4, 2)}
-COLUMNS = ["call_id", "audio", "role", "speaker", "gender", "start", "end", "timings", "cue", "transcript",
-           "label_a1", "label_a2", "arousal", "valence"]
+COLUMNS = [
+    "call_id",
+    "audio",
+    "role",
+    "speaker",
+    "gender",
+    "start",
+    "end",
+    "timings",
+    "cue",
+    "transcript",
+    "label_a1",
+    "label_a2",
+    "arousal",
+    "valence",
+]
 
 # (role, voiced emotion = a1's label, a2's label, words)
 _SCRIPTS: dict[str, list[tuple[str, str, str, str]]] = {
@@ -49,7 +63,12 @@ _SCRIPTS: dict[str, list[tuple[str, str, str, str]]] = {
         ("agent", "neutral", "neutral", "I am sorry to hear that. Can you give me your employee number?"),
         ("customer", "frustrated", "neutral", "It is 20417. I have restarted it three times already."),
         ("agent", "neutral", "neutral", "Thanks. I can see your certificate expired yesterday."),
-        ("customer", "angry", "angry", "Expired? Nobody told me, and I have a client meeting in ten minutes!"),
+        (
+            "customer",
+            "angry",
+            "angry",
+            "Expired? Nobody told me, and I have a client meeting in ten minutes!",
+        ),
         ("agent", "neutral", "neutral", "I understand. I am pushing a new certificate to your laptop now."),
         ("customer", "neutral", "neutral", "Okay."),
         ("agent", "neutral", "neutral", "Please reconnect and tell me if it works."),
@@ -57,9 +76,19 @@ _SCRIPTS: dict[str, list[tuple[str, str, str, str]]] = {
     ],
     "INC0012346": [
         ("agent", "neutral", "neutral", "IT service desk, Tom speaking."),
-        ("customer", "neutral", "neutral", "Hello, I am calling about ticket INC0012346, my mailbox is full again."),
+        (
+            "customer",
+            "neutral",
+            "neutral",
+            "Hello, I am calling about ticket INC0012346, my mailbox is full again.",
+        ),
         ("agent", "neutral", "neutral", "Let me look. Yes, you are at the limit of fifty gigabytes."),
-        ("customer", "frustrated", "frustrated", "This is the third time this month. Nobody ever fixes it properly."),
+        (
+            "customer",
+            "frustrated",
+            "frustrated",
+            "This is the third time this month. Nobody ever fixes it properly.",
+        ),
         ("agent", "neutral", "neutral", "I can enable the online archive for you today."),
         ("customer", "angry", "frustrated", "Fine, but I want it done now, not next week."),
         ("agent", "neutral", "neutral", "It is done. You should see the archive folder in a few minutes."),
@@ -147,8 +176,14 @@ def render(plan: CallPlan, seed: int) -> np.ndarray:
     audio = rng.standard_normal((n, channels)) * 10 ** (NOISE_FLOOR_DB / 20)
     for turn in plan.turns:
         voice = make_speaker(turn.speaker, turn.gender, seed=stable_seed(seed, "calls"))
-        samples = synth_utterance(rng_for(seed, "calls", plan.call_id, turn.index), turn.emotion, voice,
-                                  (turn.end_ms - turn.start_ms) / 1000, SAMPLE_RATE, condition="telephone")
+        samples = synth_utterance(
+            rng_for(seed, "calls", plan.call_id, turn.index),
+            turn.emotion,
+            voice,
+            (turn.end_ms - turn.start_ms) / 1000,
+            SAMPLE_RATE,
+            condition="telephone",
+        )
         a, channel = turn.start_ms * SAMPLE_RATE // 1000, 0 if turn.role == "agent" or not plan.stereo else 1
         audio[a : a + len(samples), channel] += samples
     audio = np.clip(audio, -1.0, 1.0).astype(np.float32)
@@ -164,21 +199,35 @@ def _clock(ms: int, sep: str) -> str:
 
 
 def srt_text(turns: list[Turn]) -> str:
-    blocks = [f"{i}\n{_clock(t.start_ms, ',')} --> {_clock(t.end_ms, ',')}\n{t.text}\n"
-              for i, t in enumerate(turns, start=1)]
+    blocks = [
+        f"{i}\n{_clock(t.start_ms, ',')} --> {_clock(t.end_ms, ',')}\n{t.text}\n"
+        for i, t in enumerate(turns, start=1)
+    ]
     return "\n".join(blocks)
 
 
 def vtt_text(turns: list[Turn]) -> str:
     head = "WEBVTT\nKind: captions\nLanguage: en\n\nNOTE customer channel, exported by the ASR service\n\n"
-    blocks = [f"customer-{i}\n{_clock(t.start_ms, '.')} --> {_clock(t.end_ms, '.')} align:start\n"
-              f"<v Customer>{t.text}</v>\n" for i, t in enumerate(turns, start=1)]
+    blocks = [
+        f"customer-{i}\n{_clock(t.start_ms, '.')} --> {_clock(t.end_ms, '.')} align:start\n"
+        f"<v Customer>{t.text}</v>\n"
+        for i, t in enumerate(turns, start=1)
+    ]
     return head + "\n".join(blocks)
 
 
 def aeneas_text(turns: list[Turn]) -> str:
-    fragments = [{"begin": f"{t.start:.3f}", "children": [], "end": f"{t.end:.3f}", "id": f"f{i:06d}",
-                  "language": "eng", "lines": [t.text]} for i, t in enumerate(turns, start=1)]
+    fragments = [
+        {
+            "begin": f"{t.start:.3f}",
+            "children": [],
+            "end": f"{t.end:.3f}",
+            "id": f"f{i:06d}",
+            "language": "eng",
+            "lines": [t.text],
+        }
+        for i, t in enumerate(turns, start=1)
+    ]
     return json.dumps({"fragments": fragments}, indent=1, sort_keys=True) + "\n"
 
 
@@ -189,10 +238,22 @@ def table_rows(plan: CallPlan) -> list[dict[str, str]]:
     for i, turn in enumerate(plan.turns, start=1):
         counters[turn.role] += 1
         arousal, valence = DIMENSIONS[turn.emotion]
-        row = {"call_id": plan.call_id, "audio": plan.audio, "role": turn.role, "speaker": turn.speaker,
-               "gender": turn.gender, "start": "", "end": "", "timings": "", "cue": "", "transcript": "",
-               "label_a1": turn.emotion, "label_a2": CODES[turn.a2], "arousal": str(arousal),
-               "valence": str(valence)}
+        row = {
+            "call_id": plan.call_id,
+            "audio": plan.audio,
+            "role": turn.role,
+            "speaker": turn.speaker,
+            "gender": turn.gender,
+            "start": "",
+            "end": "",
+            "timings": "",
+            "cue": "",
+            "transcript": "",
+            "label_a1": turn.emotion,
+            "label_a2": CODES[turn.a2],
+            "arousal": str(arousal),
+            "valence": str(valence),
+        }
         if plan.timing == "table":
             row.update(start=f"{turn.start:.3f}", end=f"{turn.end:.3f}", transcript=turn.text)
         elif plan.timing == "aeneas":
@@ -215,9 +276,13 @@ def write_calls(out: str | Path, seed: int = 0) -> Path:
         write_wav(root / plan.audio, render(plan, seed), SAMPLE_RATE)
         turns = list(plan.turns)
         if plan.timing == "subtitles":
-            write_text(root / "timings" / f"{plan.stem}.agent.srt", srt_text([t for t in turns if t.role == "agent"]))
-            write_text(root / "timings" / f"{plan.stem}.customer.vtt",
-                        vtt_text([t for t in turns if t.role == "customer"]))
+            write_text(
+                root / "timings" / f"{plan.stem}.agent.srt", srt_text([t for t in turns if t.role == "agent"])
+            )
+            write_text(
+                root / "timings" / f"{plan.stem}.customer.vtt",
+                vtt_text([t for t in turns if t.role == "customer"]),
+            )
         elif plan.timing == "aeneas":
             write_text(root / "timings" / f"{plan.stem}.json", aeneas_text(turns))
         writer.writerows(table_rows(plan))

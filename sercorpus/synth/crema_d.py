@@ -29,7 +29,14 @@ from sercorpus.synth.voice import make_speaker, synth_utterance
 SAMPLE_RATE = 16000
 LETTERS = ("A", "D", "F", "H", "N", "S")  # vote columns, in file order
 EMOTIONS = {"ANG": "A", "DIS": "D", "FEA": "F", "HAP": "H", "NEU": "N", "SAD": "S"}  # acted code -> letter
-UNIFIED = {"ANG": "angry", "DIS": "disgusted", "FEA": "fearful", "HAP": "happy", "NEU": "neutral", "SAD": "sad"}
+UNIFIED = {
+    "ANG": "angry",
+    "DIS": "disgusted",
+    "FEA": "fearful",
+    "HAP": "happy",
+    "NEU": "neutral",
+    "SAD": "sad",
+}
 #: actor -> (Sex, Age, Race, Ethnicity, the sentence read in all six emotions)
 ACTORS: dict[str, tuple[str, int, str, str, str]] = {
     "1001": ("Male", 51, "Caucasian", "Not Hispanic", "DFA"),
@@ -45,12 +52,18 @@ MISSING_AUDIO = "1076_MTI_SAD_XX"
 MISNAMED = {"1040_ITH_SAD_XX": "1040_ITH_SAD_X"}  # listed name -> file stem in AudioWAV/
 TIE_EVERY = 9  # every 9th clip (by clip number) gets a forced two-way tie in its voice row
 QUERY_TYPES = {1: "voice", 2: "face", 3: "audiovisual"}
-_VOTES_HEADER = ('"","A","D","F","H","N","S","fileName","numResponses","agreement","emoVote","meanEmoResp",'
-                 '"meanAngerResp","meanDisgustResp","meanFearResp","meanHappyResp","meanNeutralResp","meanSadResp",'
-                 '"medianEmoResp","meanEmoRespNorm","meanAngerRespNorm","meanDisgustRespNorm","meanFearRespNorm",'
-                 '"meanHappyRespNorm","meanNeutralRespNorm","meanSadRespNorm","medianEmoRespNorm"')
-_SUMMARY_HEADER = '"","FileName","VoiceVote","VoiceLevel","FaceVote","FaceLevel","MultiModalVote","MultiModalLevel"'
-_GITATTRIBUTES = "".join(f"*.{ext} filter=lfs diff=lfs merge=lfs -text\n" for ext in ("flv", "mp3", "wav", "WAV"))
+_VOTES_HEADER = (
+    '"","A","D","F","H","N","S","fileName","numResponses","agreement","emoVote","meanEmoResp",'
+    '"meanAngerResp","meanDisgustResp","meanFearResp","meanHappyResp","meanNeutralResp","meanSadResp",'
+    '"medianEmoResp","meanEmoRespNorm","meanAngerRespNorm","meanDisgustRespNorm","meanFearRespNorm",'
+    '"meanHappyRespNorm","meanNeutralRespNorm","meanSadRespNorm","medianEmoRespNorm"'
+)
+_SUMMARY_HEADER = (
+    '"","FileName","VoiceVote","VoiceLevel","FaceVote","FaceLevel","MultiModalVote","MultiModalLevel"'
+)
+_GITATTRIBUTES = "".join(
+    f"*.{ext} filter=lfs diff=lfs merge=lfs -text\n" for ext in ("flv", "mp3", "wav", "WAV")
+)
 
 
 @dataclass(frozen=True)
@@ -94,7 +107,9 @@ def plan_crema_d(seed: int = 0) -> list[Clip]:
         for query in QUERY_TYPES:
             tie = query == 1 and num % TIE_EVERY == 0
             votes[query] = _votes(rng, EMOTIONS[parts[2]], tie)
-            levels[query] = {c: [int(x) for x in rng.integers(20, 95, size=n)] for c, n in votes[query].items()}
+            levels[query] = {
+                c: [int(x) for x in rng.integers(20, 95, size=n)] for c, n in votes[query].items()
+            }
         samples = int(round(rng.uniform(1.3, 3.0) * SAMPLE_RATE))
         clips.append(Clip(name, num, *parts, votes, levels, samples))
     return clips
@@ -115,7 +130,9 @@ def _votes(rng: np.random.Generator, acted: str, tie: bool) -> dict[str, int]:
     drawn = rng.multinomial(int(rng.integers(4, 13)), p / p.sum())
     counts = {c: int(n) for c, n in zip(LETTERS, drawn, strict=True)}
     tied = [c for c in LETTERS if counts[c] == max(counts.values())]
-    if len(tied) > 1:  # keep ties to the forced ones (~10%, the real corpus has ~9%): one more listener decides
+    if (
+        len(tied) > 1
+    ):  # keep ties to the forced ones (~10%, the real corpus has ~9%): one more listener decides
         counts[acted if acted in tied else tied[0]] += 1
     return counts
 
@@ -137,11 +154,16 @@ def write_crema_d(out: str | Path, seed: int = 0, lfs_pointers: bool = False) ->
 
 
 def _sentence_filenames(clips: list[Clip]) -> str:
-    return "\n".join(['"Stimulus_Number","Filename"', *(f'{c.clip_num},"{c.name}"' for c in clips)])  # no final LF
+    return "\n".join(
+        ['"Stimulus_Number","Filename"', *(f'{c.clip_num},"{c.name}"' for c in clips)]
+    )  # no final LF
 
 
 def _demographics() -> str:
-    rows = [f'{actor},{age},"{sex}","{race}","{ethnicity}"' for actor, (sex, age, race, ethnicity, _) in ACTORS.items()]
+    rows = [
+        f'{actor},{age},"{sex}","{race}","{ethnicity}"'
+        for actor, (sex, age, race, ethnicity, _) in ACTORS.items()
+    ]
     return "\n".join(['"ActorID","Age","Sex","Race","Ethnicity"', *rows]) + "\n"
 
 
@@ -159,9 +181,17 @@ def _votes_row(clip: Clip, query: int) -> str:
     means = [_r_num(float(np.mean(levels[c]))) if levels[c] else "-1" for c in LETTERS]
     norms = [_r_num(float(np.mean(levels[c])) / 100 - 0.5) if levels[c] else "-1" for c in LETTERS]
     fields = [
-        f'"{100000 * query + clip.clip_num}"', *(str(counts[c]) for c in LETTERS), f'"{clip.name}"', str(total),
-        _r_num(max(counts.values()) / total), f'"{_emo_vote(counts)}"', _r_num(float(np.mean(answers))), *means,
-        _r_num(float(np.median(answers))), _r_num(float(np.mean(answers)) / 100 - 0.5), *norms,
+        f'"{100000 * query + clip.clip_num}"',
+        *(str(counts[c]) for c in LETTERS),
+        f'"{clip.name}"',
+        str(total),
+        _r_num(max(counts.values()) / total),
+        f'"{_emo_vote(counts)}"',
+        _r_num(float(np.mean(answers))),
+        *means,
+        _r_num(float(np.median(answers))),
+        _r_num(float(np.mean(answers)) / 100 - 0.5),
+        *norms,
         _r_num(float(np.median(answers)) / 100 - 0.5),
     ]
     return ",".join(fields)
@@ -193,11 +223,15 @@ def _write_audio(path: Path, clip: Clip, seed: int, lfs_pointers: bool) -> None:
     gender = ACTORS[clip.actor][0].lower()
     speaker = make_speaker(f"crema-d/{clip.actor}", gender, seed)
     rng = rng_for(seed, "crema-d", "audio", clip.name)
-    write_wav(path, synth_utterance(rng, clip.acted, speaker, clip.num_samples / SAMPLE_RATE, SAMPLE_RATE, "acted"),
-              SAMPLE_RATE)
+    write_wav(
+        path,
+        synth_utterance(rng, clip.acted, speaker, clip.num_samples / SAMPLE_RATE, SAMPLE_RATE, "acted"),
+        SAMPLE_RATE,
+    )
     if lfs_pointers:
         data = path.read_bytes()
-        write_text(path, f"version https://git-lfs.github.com/spec/v1\noid sha256:{hashlib.sha256(data).hexdigest()}"
-                          f"\nsize {len(data)}\n")
-
-
+        write_text(
+            path,
+            f"version https://git-lfs.github.com/spec/v1\noid sha256:{hashlib.sha256(data).hexdigest()}"
+            f"\nsize {len(data)}\n",
+        )

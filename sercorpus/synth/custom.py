@@ -25,16 +25,31 @@ SPEC_NAME = "sercorpus.yaml"
 
 # native word -> (voiced emotion, arousal, valence) on the example's 1-5 scale
 CSV_LABELS = {
-    "anger": ("angry", 5, 1), "happiness": ("happy", 4, 5), "neutral": ("neutral", 3, 3),
-    "sadness": ("sad", 2, 2), "fear": ("fearful", 4, 1), "boredom": ("neutral", 1, 3),
+    "anger": ("angry", 5, 1),
+    "happiness": ("happy", 4, 5),
+    "neutral": ("neutral", 3, 3),
+    "sadness": ("sad", 2, 2),
+    "fear": ("fearful", 4, 1),
+    "boredom": ("neutral", 1, 3),
 }
-CSV_SPEAKERS = {"sp01": ("f", "training"), "sp02": ("m", "training"), "sp03": ("f", "validation"),
-                "sp04": ("m", "testing")}
+CSV_SPEAKERS = {
+    "sp01": ("f", "training"),
+    "sp02": ("m", "training"),
+    "sp03": ("f", "validation"),
+    "sp04": ("m", "testing"),
+}
 CSV_TEXTS = ("The meeting moved to Thursday.", "I left the keys on the table.", "We need more paper.")
 
 # EmoDB letters -> voiced emotion
-FOLDER_LABELS = {"W": "angry", "L": "neutral", "E": "disgusted", "A": "fearful", "F": "happy", "T": "sad",
-                 "N": "neutral"}
+FOLDER_LABELS = {
+    "W": "angry",
+    "L": "neutral",
+    "E": "disgusted",
+    "A": "fearful",
+    "F": "happy",
+    "T": "sad",
+    "N": "neutral",
+}
 FOLDER_SPEAKERS = {"03": "male", "08": "female", "09": "female", "10": "male"}
 
 
@@ -59,8 +74,11 @@ def write_custom_csv(out: str | Path, seed: int = 0) -> Path:
         for k, (native, (emotion, act, val)) in enumerate(CSV_LABELS.items()):
             name = f"{speaker}_{native}_{k:02d}.wav"
             gender = "female" if sex == "f" else "male"
-            write_wav(root / "wav" / name, _clip(seed, "custom-csv", name, emotion, speaker, gender, "clean"),
-                      SAMPLE_RATE)
+            write_wav(
+                root / "wav" / name,
+                _clip(seed, "custom-csv", name, emotion, speaker, gender, "clean"),
+                SAMPLE_RATE,
+            )
             writer.writerow([name, speaker, sex, native, split, CSV_TEXTS[k % len(CSV_TEXTS)], act, val])
     with atomic_output(root / "labels.csv", "w") as handle:
         handle.write(buffer.getvalue())
@@ -74,7 +92,10 @@ def write_custom_folder(out: str | Path, seed: int = 0) -> Path:
     for speaker, gender in FOLDER_SPEAKERS.items():
         for letter, emotion in FOLDER_LABELS.items():
             name = f"{speaker}a01{letter}a.wav"
-            write_wav(root / "wav" / name, _clip(seed, "custom-folder", name, emotion, speaker, gender, "acted"),
-                      SAMPLE_RATE)
+            write_wav(
+                root / "wav" / name,
+                _clip(seed, "custom-folder", name, emotion, speaker, gender, "acted"),
+                SAMPLE_RATE,
+            )
     _copy_spec("custom_folder_example.yaml", root)
     return root

@@ -35,8 +35,18 @@ CATEGORIES: dict[str, tuple[int, str]] = {
 }
 _HEADER = "filename,fold,target,category,esc10,src_file,take"
 _LEGACY_HEADER = "filename,fold,category,category_name,esc10,src_file,take"
-_ESC10 = {"dog", "rooster", "rain", "sea_waves", "crackling_fire", "crying_baby", "sneezing", "clock_tick",
-          "helicopter", "chainsaw"}
+_ESC10 = {
+    "dog",
+    "rooster",
+    "rain",
+    "sea_waves",
+    "crackling_fire",
+    "crying_baby",
+    "sneezing",
+    "clock_tick",
+    "helicopter",
+    "chainsaw",
+}
 
 
 def texture(rng: np.random.Generator, kind: str, n: int = NUM_SAMPLES, sr: int = SAMPLE_RATE) -> np.ndarray:
@@ -55,14 +65,18 @@ def texture(rng: np.random.Generator, kind: str, n: int = NUM_SAMPLES, sr: int =
             y[h : h + 400] += rng.standard_normal(400) * decay
     elif kind == "hum":
         f = rng.uniform(90, 600)
-        y = sum(np.sin(2 * np.pi * f * k * t * (1 + 0.02 * np.sin(2 * np.pi * 0.5 * t))) / k for k in range(1, 6))
+        y = sum(
+            np.sin(2 * np.pi * f * k * t * (1 + 0.02 * np.sin(2 * np.pi * 0.5 * t))) / k for k in range(1, 6)
+        )
         y = y + 0.3 * white
     elif kind == "bursts":
         y = np.zeros(n)
         for _ in range(int(rng.uniform(2, 6))):
             start, length = int(rng.uniform(0, n - sr // 2)), int(rng.uniform(0.1, 0.4) * sr)
-            seg = signal.sosfilt(signal.butter(2, [300, 3000], btype="bandpass", fs=sr, output="sos"),
-                                 rng.standard_normal(length))
+            seg = signal.sosfilt(
+                signal.butter(2, [300, 3000], btype="bandpass", fs=sr, output="sos"),
+                rng.standard_normal(length),
+            )
             y[start : start + length] += seg * np.hanning(length)
     else:
         raise ValueError(f"unknown texture {kind!r}")
@@ -70,7 +84,9 @@ def texture(rng: np.random.Generator, kind: str, n: int = NUM_SAMPLES, sr: int =
     return y.astype(np.float32)
 
 
-def write_esc50(out: str | Path, seed: int = 0, clips_per_category: int = 2, legacy_header: bool = False) -> Path:
+def write_esc50(
+    out: str | Path, seed: int = 0, clips_per_category: int = 2, legacy_header: bool = False
+) -> Path:
     """Write the miniature corpus under ``out`` and return its root."""
     root = Path(out)
     rows = []

@@ -38,36 +38,110 @@ DIALOGS: dict[int, tuple[str, str]] = {
     5: ("Ses05F_impro07", "Ses05M_script01_1b"),
 }
 #: consensus codes of one session's 18 turns (12 in the 4-class set); a few sessions swap one code below
-CODE_CYCLE = ("neu", "ang", "sad", "exc", "fru", "hap", "xxx", "neu", "sad",
-              "ang", "fru", "xxx", "exc", "neu", "sur", "hap", "ang", "fea")
+CODE_CYCLE = (
+    "neu",
+    "ang",
+    "sad",
+    "exc",
+    "fru",
+    "hap",
+    "xxx",
+    "neu",
+    "sad",
+    "ang",
+    "fru",
+    "xxx",
+    "exc",
+    "neu",
+    "sur",
+    "hap",
+    "ang",
+    "fea",
+)
 CODE_OVERRIDES = {(2, 14): "dis", (4, 17): "oth"}
 #: main-file spelling of each code's evaluator word
-WORD = {"neu": "Neutral", "hap": "Happiness", "exc": "Excited", "sad": "Sadness", "ang": "Anger",
-        "fru": "Frustration", "sur": "Surprise", "fea": "Fear", "dis": "Disgust", "oth": "Other"}
-UNIFIED = {"Neutral": "neutral", "Happiness": "happy", "Excited": "excited", "Sadness": "sad", "Anger": "angry",
-           "Frustration": "frustrated", "Surprise": "surprised", "Fear": "fearful", "Disgust": "disgusted",
-           "Other": "other"}
+WORD = {
+    "neu": "Neutral",
+    "hap": "Happiness",
+    "exc": "Excited",
+    "sad": "Sadness",
+    "ang": "Anger",
+    "fru": "Frustration",
+    "sur": "Surprise",
+    "fea": "Fear",
+    "dis": "Disgust",
+    "oth": "Other",
+}
+UNIFIED = {
+    "Neutral": "neutral",
+    "Happiness": "happy",
+    "Excited": "excited",
+    "Sadness": "sad",
+    "Anger": "angry",
+    "Frustration": "frustrated",
+    "Surprise": "surprised",
+    "Fear": "fearful",
+    "Disgust": "disgusted",
+    "Other": "other",
+}
 #: the word a dissenting evaluator most plausibly picks instead
-CONFUSABLE = {"neu": "Frustration", "hap": "Excited", "exc": "Happiness", "sad": "Neutral", "ang": "Frustration",
-              "fru": "Anger", "sur": "Excited", "fea": "Sadness", "dis": "Anger", "oth": "Neutral"}
+CONFUSABLE = {
+    "neu": "Frustration",
+    "hap": "Excited",
+    "exc": "Happiness",
+    "sad": "Neutral",
+    "ang": "Frustration",
+    "fru": "Anger",
+    "sur": "Excited",
+    "fea": "Sadness",
+    "dis": "Anger",
+    "oth": "Neutral",
+}
 NO_MAJORITY_WORDS = ("Neutral", "Frustration", "Anger", "Sadness", "Excited", "Happiness", "Surprise")
 #: typical integer (val, act, dom) of each code on the 1-5 scale
-VAD = {"neu": (3, 2, 3), "hap": (4, 3, 3), "exc": (4, 4, 3), "sad": (2, 2, 2), "ang": (1, 4, 4), "fru": (2, 3, 3),
-       "sur": (3, 4, 3), "fea": (2, 4, 2), "dis": (2, 3, 3), "oth": (3, 3, 3), "xxx": (3, 3, 3)}
+VAD = {
+    "neu": (3, 2, 3),
+    "hap": (4, 3, 3),
+    "exc": (4, 4, 3),
+    "sad": (2, 2, 2),
+    "ang": (1, 4, 4),
+    "fru": (2, 3, 3),
+    "sur": (3, 4, 3),
+    "fea": (2, 4, 2),
+    "dis": (2, 3, 3),
+    "oth": (3, 3, 3),
+    "xxx": (3, 3, 3),
+}
 MULTI_LABEL_EVERY = 7  # every 7th turn (global index) whose code has a majority gets a two-label evaluator
 SELF_EVAL_EVERY = 3  # every 3rd turn carries the speaking actor's self-evaluation
 MISSING_DOM_TURN = 20  # global index of the turn whose first A-line has no dom
 TEXTS = (
-    "Excuse me.", "Do you have your forms?", "Yeah.", "I don't know what you want me to do.",
-    "That's not what I said.", "Oh my gosh, really?", "I've been waiting here for an hour.",
-    "Well, that's just great.", "Can I talk to somebody else?", "It's fine, it's fine.",
-    "I can't believe you did that.", "You know what, forget it.", "We finally got the house!",
-    "I miss him so much.", "[LAUGHTER] No way.", "Just give me a minute.", "Why are you always like this?",
-    "This is the best day ever.", "Sorry, I didn't mean to.", "Let's go home.",
+    "Excuse me.",
+    "Do you have your forms?",
+    "Yeah.",
+    "I don't know what you want me to do.",
+    "That's not what I said.",
+    "Oh my gosh, really?",
+    "I've been waiting here for an hour.",
+    "Well, that's just great.",
+    "Can I talk to somebody else?",
+    "It's fine, it's fine.",
+    "I can't believe you did that.",
+    "You know what, forget it.",
+    "We finally got the house!",
+    "I miss him so much.",
+    "[LAUGHTER] No way.",
+    "Just give me a minute.",
+    "Why are you always like this?",
+    "This is the best day ever.",
+    "Sorry, I didn't mean to.",
+    "Let's go home.",
 )
 COMMENTS = ("()", "()", "()", "(curious)", "(a bit sarcastic)")
-_APPLEDOUBLE = (b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02\x00\x00\x00\x09\x00\x00\x00\x32"
-                b"\x00\x00\x0e\xb0\x00\x00\x00\x02\x00\x00\x0e\xe2\x00\x00\x01\x1e\xa4\xb7\xc3\xff" + bytes(64))
+_APPLEDOUBLE = (
+    b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02\x00\x00\x00\x09\x00\x00\x00\x32"
+    b"\x00\x00\x0e\xb0\x00\x00\x00\x02\x00\x00\x0e\xe2\x00\x00\x01\x1e\xa4\xb7\xc3\xff" + bytes(64)
+)
 
 
 @dataclass(frozen=True)
@@ -111,7 +185,11 @@ class Turn:
         """Consensus [V, A, D]: the mean of the external A-lines (dom over those that have one)."""
         rated = [r.vad for r in self.external if r.vad is not None]
         doms = [v[2] for v in rated if v[2] is not None]
-        return (float(np.mean([v[0] for v in rated])), float(np.mean([v[1] for v in rated])), float(np.mean(doms)))
+        return (
+            float(np.mean([v[0] for v in rated])),
+            float(np.mean([v[1] for v in rated])),
+            float(np.mean(doms)),
+        )
 
 
 def plan_iemocap(seed: int = 0) -> list[Turn]:
@@ -126,7 +204,9 @@ def plan_iemocap(seed: int = 0) -> list[Turn]:
             for k in range(TURNS_PER_DIALOG):
                 index = len(turns)
                 letter = first if k % 2 == 0 else ("M" if first == "F" else "F")
-                code = CODE_OVERRIDES.get((session, d * TURNS_PER_DIALOG + k), CODE_CYCLE[d * TURNS_PER_DIALOG + k])
+                code = CODE_OVERRIDES.get(
+                    (session, d * TURNS_PER_DIALOG + k), CODE_CYCLE[d * TURNS_PER_DIALOG + k]
+                )
                 utt = f"{dialog}_{letter}{counters[letter]:03d}"
                 counters[letter] += 1
                 num_samples = int(round(rng.uniform(0.9, 2.2) * SAMPLE_RATE))
@@ -185,8 +265,10 @@ def write_iemocap(out: str | Path, seed: int = 0) -> Path:
             evaluation = root / f"Session{session}" / "dialog" / "EmoEvaluation"
             write_text(evaluation / f"{dialog}.txt", _evaluation_text(mine))
             _write_rater_copies(evaluation, dialog, mine)
-            write_text(root / f"Session{session}" / "dialog" / "transcriptions" / f"{dialog}.txt",
-                        _transcription_text(dialog, mine))
+            write_text(
+                root / f"Session{session}" / "dialog" / "transcriptions" / f"{dialog}.txt",
+                _transcription_text(dialog, mine),
+            )
     for turn in turns:
         _write_audio(root, turn, seed)
     first = DIALOGS[1][0]
@@ -199,7 +281,9 @@ def _evaluation_text(turns: list[Turn]) -> str:
     lines = ["% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]", ""]
     for turn in turns:
         v, a, d = turn.header_vad
-        lines.append(f"[{turn.start:.4f} - {turn.end:.4f}]\t{turn.utt}\t{turn.code}\t[{v:.4f}, {a:.4f}, {d:.4f}]")
+        lines.append(
+            f"[{turn.start:.4f} - {turn.end:.4f}]\t{turn.utt}\t{turn.code}\t[{v:.4f}, {a:.4f}, {d:.4f}]"
+        )
         lines += [f"C-{r.rater}:\t{' '.join(w + ';' for w in r.words)}\t{r.comment}" for r in turn.ratings]
         lines += [f"A-{r.rater}:\t{_attr_body(r.vad)}\t()" for r in turn.ratings if r.vad is not None]
         lines.append("")
@@ -225,7 +309,9 @@ def _write_rater_copies(evaluation: Path, dialog: str, turns: list[Turn]) -> Non
                 cat.append(f"{turn.utt} {words} ()")
                 if r.vad is not None:
                     val, act, dom = r.vad
-                    atr.append(f"{turn.utt} :act {act}; :val {val};" + ("" if dom is None else f" :dom {dom};"))
+                    atr.append(
+                        f"{turn.utt} :act {act}; :val {val};" + ("" if dom is None else f" :dom {dom};")
+                    )
         write_text(evaluation / "Categorical" / f"{dialog}_e{k}_cat.txt", "\n".join(cat) + "\n")
         if atr:
             write_text(evaluation / "Attribute" / f"{dialog}_e{k}_atr.txt", "\n".join(atr) + "\n")

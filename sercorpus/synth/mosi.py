@@ -35,16 +35,42 @@ ROOT_NAME = "Opinion Segment Labels"
 CSD_NAME = "CMU_MOSI_Opinion_Labels.csd"
 # (video id, standard fold, gender); ids are real fold members of the SDK's standard folds
 VIDEOS: tuple[tuple[str, str, str], ...] = (
-    ("03bSnISJMiM", "train", "female"), ("2iD-tVS8NPw", "train", "male"), ("8d-gEyoeBzc", "train", "female"),
-    ("Ci-AH39fi3Y", "train", "male"), ("Bfr499ggo-0", "train", "male"),
-    ("bOL9jKpeJRs", "valid", "female"), ("ZUXBRvtny7o", "valid", "male"),
-    ("d6hH302o4v8", "test", "male"), ("tmZoasNr4rU", "test", "female"), ("cW1FSBF59ik", "test", "female"),
+    ("03bSnISJMiM", "train", "female"),
+    ("2iD-tVS8NPw", "train", "male"),
+    ("8d-gEyoeBzc", "train", "female"),
+    ("Ci-AH39fi3Y", "train", "male"),
+    ("Bfr499ggo-0", "train", "male"),
+    ("bOL9jKpeJRs", "valid", "female"),
+    ("ZUXBRvtny7o", "valid", "male"),
+    ("d6hH302o4v8", "test", "male"),
+    ("tmZoasNr4rU", "test", "female"),
+    ("cW1FSBF59ik", "test", "female"),
 )
 DUPLICATED = {"d6hH302o4v8": 2, "bOL9jKpeJRs": 1}  # video -> segment whose label row appears twice
 NO_GENDER = "Ci-AH39fi3Y"
 NO_TRANSCRIPT = ("2iD-tVS8NPw", 3)
-WORDS = ("i", "think", "the", "movie", "was", "really", "not", "that", "good", "great", "acting", "story",
-         "boring", "loved", "it", "but", "and", "honestly", "uh", "plot")
+WORDS = (
+    "i",
+    "think",
+    "the",
+    "movie",
+    "was",
+    "really",
+    "not",
+    "that",
+    "good",
+    "great",
+    "acting",
+    "story",
+    "boring",
+    "loved",
+    "it",
+    "but",
+    "and",
+    "honestly",
+    "uh",
+    "plot",
+)
 # the SDK metadata template; its missing comma fuses two keys into one
 METADATA = {
     "root name": ROOT_NAME,
@@ -94,8 +120,11 @@ def write_mosi(out: str | Path, seed: int = 0) -> Path:
         _write_audio(root, seed, seg, genders[seg.vid])
     write_text(root / "Raw" / "Labels" / "OpinionLevelSentiment.csv", _label_csv(segs))
     _write_transcripts(root, seed, segs)
-    write_text(root / "gender.csv", "file,gender\n" + "".join(
-        f"Audio/{vid}.wav,{gender}\n" for vid, _, gender in VIDEOS if vid != NO_GENDER))
+    write_text(
+        root / "gender.csv",
+        "file,gender\n"
+        + "".join(f"Audio/{vid}.wav,{gender}\n" for vid, _, gender in VIDEOS if vid != NO_GENDER),
+    )
     write_csd(root / CSD_NAME, segs)
     return root
 
@@ -107,8 +136,12 @@ def emotion_for(sentiment: float) -> str:
 def _write_audio(root: Path, seed: int, seg: Seg, gender: str) -> None:
     rng = rng_for(seed, "mosi", "audio", seg.vid, seg.k)
     speaker = make_speaker(f"mosi-{seg.vid}", gender, seed)
-    samples = synth_utterance(rng, emotion_for(seg.sentiment), speaker, seg.end - seg.start, SAMPLE_RATE, "room")
-    write_wav(root / "Raw" / "Audio" / "WAV_16000" / "Segmented" / f"{seg.vid}_{seg.k}.wav", samples, SAMPLE_RATE)
+    samples = synth_utterance(
+        rng, emotion_for(seg.sentiment), speaker, seg.end - seg.start, SAMPLE_RATE, "room"
+    )
+    write_wav(
+        root / "Raw" / "Audio" / "WAV_16000" / "Segmented" / f"{seg.vid}_{seg.k}.wav", samples, SAMPLE_RATE
+    )
 
 
 def _label_csv(segs: list[Seg]) -> str:
@@ -130,7 +163,9 @@ def _write_transcripts(root: Path, seed: int, segs: list[Seg]) -> None:
         text = " ".join(WORDS[int(i)] for i in rng.integers(0, len(WORDS), size=int(rng.integers(4, 10))))
         by_video.setdefault(seg.vid, []).append(f"{seg.k}_DELIM_{text}")
     for vid, lines in by_video.items():
-        write_text(root / "Raw" / "Transcript" / "Segmented" / f"{vid}.annotprocessed", "\n".join(lines) + "\n")
+        write_text(
+            root / "Raw" / "Transcript" / "Segmented" / f"{vid}.annotprocessed", "\n".join(lines) + "\n"
+        )
 
 
 def write_csd(path: Path, segs: list[Seg]) -> None:

@@ -43,43 +43,109 @@ MISSING_V2 = "MSP-PODCAST_1909_1017.wav"  # missing from the 2.0 audio
 
 # (native split, code, count); the default total is DEFAULT_N labelled rows
 PLAN: tuple[tuple[str, str, int], ...] = (
-    ("Train", "N", 28), ("Train", "H", 28), ("Train", "S", 28), ("Train", "A", 28), ("Train", "U", 2),
-    ("Train", "F", 1), ("Train", "D", 1), ("Train", "C", 1), ("Train", "O", 2), ("Train", "X", 3),
-    ("Development", "N", 5), ("Development", "H", 5), ("Development", "S", 5), ("Development", "A", 5),
-    ("Development", "U", 1), ("Development", "C", 1), ("Development", "X", 1),
-    ("Test1", "N", 26), ("Test1", "H", 26), ("Test1", "S", 26), ("Test1", "A", 26), ("Test1", "F", 1),
-    ("Test1", "D", 1), ("Test1", "O", 1), ("Test1", "X", 2),
-    ("Test2", "N", 2), ("Test2", "H", 2), ("Test2", "S", 2), ("Test2", "A", 2),
+    ("Train", "N", 28),
+    ("Train", "H", 28),
+    ("Train", "S", 28),
+    ("Train", "A", 28),
+    ("Train", "U", 2),
+    ("Train", "F", 1),
+    ("Train", "D", 1),
+    ("Train", "C", 1),
+    ("Train", "O", 2),
+    ("Train", "X", 3),
+    ("Development", "N", 5),
+    ("Development", "H", 5),
+    ("Development", "S", 5),
+    ("Development", "A", 5),
+    ("Development", "U", 1),
+    ("Development", "C", 1),
+    ("Development", "X", 1),
+    ("Test1", "N", 26),
+    ("Test1", "H", 26),
+    ("Test1", "S", 26),
+    ("Test1", "A", 26),
+    ("Test1", "F", 1),
+    ("Test1", "D", 1),
+    ("Test1", "O", 1),
+    ("Test1", "X", 2),
+    ("Test2", "N", 2),
+    ("Test2", "H", 2),
+    ("Test2", "S", 2),
+    ("Test2", "A", 2),
 )
 DEFAULT_N = sum(c for _, _, c in PLAN)
 TEST3_FILES = 3
 
 # split -> [(SpkrID, Gender)]: speaker-disjoint splits, as in the real partitions
 SPEAKERS: dict[str, list[tuple[str, str]]] = {
-    "Train": [("127", "Female"), ("134", "Male"), ("211", "Female"), ("245", "Male"), ("312", "Female"),
-              ("389", "Male")],
+    "Train": [
+        ("127", "Female"),
+        ("134", "Male"),
+        ("211", "Female"),
+        ("245", "Male"),
+        ("312", "Female"),
+        ("389", "Male"),
+    ],
     "Development": [("903", "Male"), ("951", "Female")],
     "Test1": [("1012", "Female"), ("1050", "Male"), ("1101", "Female"), ("1203", "Male")],
     "Test2": [("1450", "Female"), ("1501", "Male")],
 }
 UNKNOWN_EVERY = 17  # every 17th row of a split has SpkrID/Gender "Unknown"
 
-WORDS = {"A": "Angry", "S": "Sad", "H": "Happy", "U": "Surprise", "F": "Fear", "D": "Disgust",
-         "C": "Contempt", "N": "Neutral"}
-EMOTION = {"A": "angry", "S": "sad", "H": "happy", "U": "surprised", "F": "fearful", "D": "disgusted",
-           "C": "contempt", "N": "neutral", "O": "other"}
+WORDS = {
+    "A": "Angry",
+    "S": "Sad",
+    "H": "Happy",
+    "U": "Surprise",
+    "F": "Fear",
+    "D": "Disgust",
+    "C": "Contempt",
+    "N": "Neutral",
+}
+EMOTION = {
+    "A": "angry",
+    "S": "sad",
+    "H": "happy",
+    "U": "surprised",
+    "F": "fearful",
+    "D": "disgusted",
+    "C": "contempt",
+    "N": "neutral",
+    "O": "other",
+}
 OTHER_TEXTS = ("bored", "sarcastic", "curious", "tired", "nostalgic")
-SECONDARY_TAGS = ("Concerned", "Frustrated", "Amused", "Annoyed", "Excited", "Disappointed", "Confused",
-                  "Dissapointed", "Depressed")
+SECONDARY_TAGS = (
+    "Concerned",
+    "Frustrated",
+    "Amused",
+    "Annoyed",
+    "Excited",
+    "Disappointed",
+    "Confused",
+    "Dissapointed",
+    "Depressed",
+)
 # code -> typical (arousal, valence, dominance) worker rating on the 1-7 scale
-DIMENSIONS = {"A": (6, 2, 5), "S": (2, 2, 3), "H": (5, 6, 5), "U": (6, 5, 4), "F": (5, 2, 2), "D": (4, 2, 4),
-              "C": (4, 3, 5), "N": (4, 4, 4), "O": (4, 4, 4), "X": (4, 4, 4)}
-SENTENCES = ("so that is what we talked about on the show last week",
-             "i really did not expect the numbers to come out like that",
-             "you know it is one of those things that nobody plans for",
-             "we had a guest who spent ten years working on this",
-             "honestly i think the whole thing went better than we hoped",
-             "let us take a short break and come back to the questions")
+DIMENSIONS = {
+    "A": (6, 2, 5),
+    "S": (2, 2, 3),
+    "H": (5, 6, 5),
+    "U": (6, 5, 4),
+    "F": (5, 2, 2),
+    "D": (4, 2, 4),
+    "C": (4, 3, 5),
+    "N": (4, 4, 4),
+    "O": (4, 4, 4),
+    "X": (4, 4, 4),
+}
+SENTENCES = (
+    "so that is what we talked about on the show last week",
+    "i really did not expect the numbers to come out like that",
+    "you know it is one of those things that nobody plans for",
+    "we had a guest who spent ten years working on this",
+    "honestly i think the whole thing went better than we hoped",
+    "let us take a short break and come back to the questions",
+)
 
 
 @dataclass(frozen=True)
@@ -142,16 +208,25 @@ def write_msp_podcast(out: str | Path, seed: int = 0, version: str = "1.12", n: 
         rng = rng_for(seed, "msp-podcast", name)
         emotion = ("neutral", "happy", "sad", "angry")[int(rng.integers(4))]
         gender = "female" if rng.random() < 0.5 else "male"
-        samples = synth_utterance(rng, emotion, make_speaker(f"anon-{name}", gender, seed), rng.uniform(1.2, 2.4),
-                                  SAMPLE_RATE, "podcast")
+        samples = synth_utterance(
+            rng,
+            emotion,
+            make_speaker(f"anon-{name}", gender, seed),
+            rng.uniform(1.2, 2.4),
+            SAMPLE_RATE,
+            "podcast",
+        )
         write_wav(root / "Audios" / name, samples, SAMPLE_RATE)
     labels = root / spec.label_dir
     write_text(labels / f"{spec.consensus}.csv", _consensus_csv(rows), spec.crlf)
     if spec.consensus_json:
         write_text(labels / f"{spec.consensus}.json", _consensus_json(rows), False)
     detailed = _detailed(rows, spec.detailed)
-    write_text(labels / ("labels_detailed.json" if spec.detailed == "json" else "labels_detailed.csv"),
-                detailed, False)
+    write_text(
+        labels / ("labels_detailed.json" if spec.detailed == "json" else "labels_detailed.csv"),
+        detailed,
+        False,
+    )
     if spec.partitions:
         lines = [f"{r.split}; {r.name}" for r in rows] + [f"Test3; {name}" for name in withheld]
         write_text(root / "Partitions.txt", "\n".join(lines) + "\n", spec.crlf)
@@ -231,8 +306,12 @@ def _word(rng: np.random.Generator, code: str) -> str:
 def _rating(rng: np.random.Generator, worker: str, primary: str, code: str) -> Rating:
     draw = rng.random()
     if draw < 0.6:
-        tags = sorted({primary if primary in WORDS.values() else "Other",
-                       SECONDARY_TAGS[int(rng.integers(len(SECONDARY_TAGS)))]})
+        tags = sorted(
+            {
+                primary if primary in WORDS.values() else "Other",
+                SECONDARY_TAGS[int(rng.integers(len(SECONDARY_TAGS)))],
+            }
+        )
         secondary: list[str] | None = tags[: int(rng.integers(1, 3))]
     else:
         secondary = [] if draw < 0.85 else None
@@ -268,8 +347,9 @@ def _consensus_csv(rows: list[Row]) -> str:
     lines = ["FileName,EmoClass,EmoAct,EmoVal,EmoDom,SpkrID,Gender,Split_Set"]
     for r in rows:
         act, val, dom = r.means()
-        lines.append(",".join([r.name, r.code, _number(act), _number(val), _number(dom), r.speaker, r.gender,
-                               r.split]))
+        lines.append(
+            ",".join([r.name, r.code, _number(act), _number(val), _number(dom), r.speaker, r.gender, r.split])
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -277,17 +357,33 @@ def _consensus_json(rows: list[Row]) -> str:
     data = {}
     for r in rows:
         act, val, dom = r.means()
-        data[r.name] = {"EmoClass": r.code, "EmoAct": act, "EmoVal": val, "EmoDom": dom,
-                        "SpkrID": int(r.speaker) if r.speaker.isdigit() else r.speaker, "Gender": r.gender,
-                        "Split_Set": r.split}
+        data[r.name] = {
+            "EmoClass": r.code,
+            "EmoAct": act,
+            "EmoVal": val,
+            "EmoDom": dom,
+            "SpkrID": int(r.speaker) if r.speaker.isdigit() else r.speaker,
+            "Gender": r.gender,
+            "Split_Set": r.split,
+        }
     return json.dumps(data, indent=4) + "\n"
 
 
 def _detailed(rows: list[Row], layout: str) -> str:
     if layout == "json":
-        data = {r.name: {x.worker: {"EmoClass_Major": x.primary, "EmoClass_Second": ",".join(x.secondary or []),
-                                    "EmoAct": float(x.avd[0]), "EmoVal": float(x.avd[1]),
-                                    "EmoDom": float(x.avd[2])} for x in r.ratings} for r in rows}
+        data = {
+            r.name: {
+                x.worker: {
+                    "EmoClass_Major": x.primary,
+                    "EmoClass_Second": ",".join(x.secondary or []),
+                    "EmoAct": float(x.avd[0]),
+                    "EmoVal": float(x.avd[1]),
+                    "EmoDom": float(x.avd[2]),
+                }
+                for x in r.ratings
+            }
+            for r in rows
+        }
         return json.dumps(data, indent=4) + "\n"
     if layout == "emodetail":
         lines = ["FileName,EmoDetail"] + [f'{r.name},"{_emo_detail(x)}"' for r in rows for x in r.ratings]
@@ -295,10 +391,14 @@ def _detailed(rows: list[Row], layout: str) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     worker_column = "Workers" if layout == "v16" else "WorkerID"
-    writer.writerow(["FileName", worker_column, "EmoClass_Major", "EmoClass_Second", "EmoAct", "EmoVal", "EmoDom"])
+    writer.writerow(
+        ["FileName", worker_column, "EmoClass_Major", "EmoClass_Second", "EmoAct", "EmoVal", "EmoDom"]
+    )
     for r in rows:
         for x in r.ratings:
-            writer.writerow([r.name, x.worker, x.primary, ",".join(x.secondary or []), *(f"{v:.1f}" for v in x.avd)])
+            writer.writerow(
+                [r.name, x.worker, x.primary, ",".join(x.secondary or []), *(f"{v:.1f}" for v in x.avd)]
+            )
     return buffer.getvalue()
 
 
@@ -331,4 +431,3 @@ def expected_counts(n: int = DEFAULT_N) -> dict[tuple[str, str], int]:
     for split, code, count in PLAN:
         out[(split, code)] = out.get((split, code), 0) + max(1, round(count * n / DEFAULT_N))
     return out
-

@@ -56,7 +56,9 @@ def make_speaker(name: str, gender: str, seed: int = 0) -> Speaker:
     rng = rng_for(seed, "speaker", name)
     base = 205.0 if gender == "female" else 118.0
     tract = 1.12 if gender == "female" else 0.95
-    return Speaker(name, gender, base * rng.uniform(0.88, 1.12), tract * rng.uniform(0.94, 1.06), rng.uniform(0.1, 0.35))
+    return Speaker(
+        name, gender, base * rng.uniform(0.88, 1.12), tract * rng.uniform(0.94, 1.06), rng.uniform(0.1, 0.35)
+    )
 
 
 CONDITIONS = ("room", "podcast", "acted", "telephone", "clean")
@@ -93,7 +95,9 @@ def synth_utterance(
         sos = signal.butter(2, [lo, hi], btype="bandpass", fs=sr, output="sos")
         voiced += signal.sosfilt(sos, source) * rng.uniform(0.5, 1.0)
     # spectral tilt: bright voices keep more of the high band
-    high = signal.sosfilt(signal.butter(2, min(2000.0, nyq * 0.9), btype="highpass", fs=sr, output="sos"), voiced)
+    high = signal.sosfilt(
+        signal.butter(2, min(2000.0, nyq * 0.9), btype="highpass", fs=sr, output="sos"), voiced
+    )
     voiced = voiced + (p.tilt - 0.5) * 1.2 * high
     # syllabic envelope with pauses, leading/trailing silence
     rate = p.rate * rng.uniform(0.9, 1.1)

@@ -15,7 +15,7 @@ SR = 16000
 def test_telephone_band_and_codec():
     rng = np.random.default_rng(1)
     white = (0.05 * rng.standard_normal(3 * SR)).astype(np.float32)
-    x, lengths = pad_batch([white, white[: SR]])
+    x, lengths = pad_batch([white, white[:SR]])
     y, new_lengths, prov = Telephone(codec="mulaw")(x, lengths, SR, ids=["a", "b"])
     assert torch.equal(new_lengths, lengths) and torch.count_nonzero(y[1, SR:]) == 0
     f, pxx = signal.welch(white, SR, nperseg=1024)
@@ -39,7 +39,8 @@ def test_companding_error_follows_level():
 def test_packet_loss_zeroes_packets():
     x = torch.full((1, 4 * SR), 0.1)
     y, _, prov = Telephone(codec="none", low_hz=0, min_packet_loss=0.3, max_packet_loss=0.3)(
-        x, torch.tensor([4 * SR]), SR, ids=["a"])
+        x, torch.tensor([4 * SR]), SR, ids=["a"]
+    )
     packets = y[0, : 4 * SR - 320].reshape(-1, 320)[:, 40:-40].abs().amax(1)  # 20 ms packets, interiors
     lost = float((packets < 1e-3).float().mean())
     assert 0.15 < lost < 0.45 and prov[0]["packet_loss"] == 0.3
@@ -57,9 +58,9 @@ def test_specaugment_masks_stay_in_valid_frames(signals):
         masked = out[i, :, :n] == -50.0
         for start, width in prov[i]["time_masks"]:
             assert width <= int(0.1 * n) and start + width <= n
-            assert bool(masked[:, start: start + width].all())
+            assert bool(masked[:, start : start + width].all())
         for start, width in prov[i]["freq_masks"]:
-            assert width <= 20 and bool(masked[start: start + width, :].all())
+            assert width <= 20 and bool(masked[start : start + width, :].all())
         cols = masked.all(0)
         rows = masked.all(1)
         assert int(masked.sum()) == int((cols[None, :] | rows[:, None]).sum())

@@ -35,8 +35,20 @@ def write_inputs(folder: Path, speechlike) -> list[Path]:
 def test_cli_folder_writes_wavs_and_json_and_resumes(tmp_path, esc50_mini, speech_factory):
     write_inputs(tmp_path / "in", speech_factory)
     out = tmp_path / "out"
-    args = ["augment", str(tmp_path / "in"), "--config", str(RECIPES / "literature_chain.yaml"), "-o", str(out),
-            "--copies", "2", "--seed", "5", "--noise-root", str(esc50_mini)]
+    args = [
+        "augment",
+        str(tmp_path / "in"),
+        "--config",
+        str(RECIPES / "literature_chain.yaml"),
+        "-o",
+        str(out),
+        "--copies",
+        "2",
+        "--seed",
+        "5",
+        "--noise-root",
+        str(esc50_mini),
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "6 written, 0 already done" in result.output
@@ -59,8 +71,9 @@ def test_cli_folder_writes_wavs_and_json_and_resumes(tmp_path, esc50_mini, speec
     result = runner.invoke(app, args)
     assert "1 written, 5 already done" in result.output
     now = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert {k: v for k, v in now.items() if not k.startswith("clip0.aug1")} == \
-        {k: v for k, v in first.items() if not k.startswith("clip0.aug1")}
+    assert {k: v for k, v in now.items() if not k.startswith("clip0.aug1")} == {
+        k: v for k, v in first.items() if not k.startswith("clip0.aug1")
+    }
     # the redone output: same parameters; same audio up to float rounding (its batch is now a different size)
     redone, again = json.loads(now["clip0.aug1.json"]), json.loads(first["clip0.aug1.json"])
     assert abs(redone.pop("peak") - again.pop("peak")) < 1e-4 and redone == again
@@ -72,13 +85,22 @@ def test_cli_folder_writes_wavs_and_json_and_resumes(tmp_path, esc50_mini, speec
 
 def test_library_manifest_input(tmp_path, esc50_mini, speech_factory):
     paths = write_inputs(tmp_path / "corpus", speech_factory)
-    records = [Utterance(id=f"demo/{p.stem}", corpus="demo", audio_path=str(p.relative_to(tmp_path / "corpus")),
-                         duration=sf.info(p).duration, sample_rate=sf.info(p).samplerate,
-                         num_channels=sf.info(p).channels, channel=0 if sf.info(p).channels > 1 else None)
-               for p in paths]
+    records = [
+        Utterance(
+            id=f"demo/{p.stem}",
+            corpus="demo",
+            audio_path=str(p.relative_to(tmp_path / "corpus")),
+            duration=sf.info(p).duration,
+            sample_rate=sf.info(p).samplerate,
+            num_channels=sf.info(p).channels,
+            channel=0 if sf.info(p).channels > 1 else None,
+        )
+        for p in paths
+    ]
     manifest = write_manifest(tmp_path / "m.jsonl", records, {"demo": tmp_path / "corpus"})
-    summary = augment_files(manifest, RECIPES / "esc50_robustness" / "human_10db.yaml", tmp_path / "out",
-                            noise_root=esc50_mini)
+    summary = augment_files(
+        manifest, RECIPES / "esc50_robustness" / "human_10db.yaml", tmp_path / "out", noise_root=esc50_mini
+    )
     assert summary.written == 3 and len(summary.achieved_snr_db) == 3
     assert all(abs(v - 10.0) < 0.01 for v in summary.achieved_snr_db)
     meta = json.loads((tmp_path / "out" / "demo__clip2.aug0.json").read_text())
@@ -87,13 +109,26 @@ def test_library_manifest_input(tmp_path, esc50_mini, speech_factory):
 
 
 def test_cli_errors_are_clean(tmp_path, speech_factory):
-    result = runner.invoke(app, ["augment", str(tmp_path / "nope"), "-c", str(RECIPES / "telephone.yaml"),
-                                 "-o", str(tmp_path / "o")])
+    result = runner.invoke(
+        app,
+        ["augment", str(tmp_path / "nope"), "-c", str(RECIPES / "telephone.yaml"), "-o", str(tmp_path / "o")],
+    )
     assert result.exit_code == 1 and "input not found" in result.output
     write_inputs(tmp_path / "in", speech_factory)
-    result = runner.invoke(app, ["augment", str(tmp_path / "in"), "-c", str(RECIPES / "literature_chain.yaml"),
-                                 "-o", str(tmp_path / "o")])
+    result = runner.invoke(
+        app,
+        [
+            "augment",
+            str(tmp_path / "in"),
+            "-c",
+            str(RECIPES / "literature_chain.yaml"),
+            "-o",
+            str(tmp_path / "o"),
+        ],
+    )
     assert result.exit_code == 1 and "--noise-root" in result.output
-    result = runner.invoke(app, ["augment", str(tmp_path / "in"), "-c", str(RECIPES / "specaugment.yaml"),
-                                 "-o", str(tmp_path / "o")])
+    result = runner.invoke(
+        app,
+        ["augment", str(tmp_path / "in"), "-c", str(RECIPES / "specaugment.yaml"), "-o", str(tmp_path / "o")],
+    )
     assert result.exit_code == 1 and "features" in result.output

@@ -31,25 +31,40 @@ SR = 16000
 RECIPES = Path(__file__).resolve().parents[2] / "recipes" / "augment"
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda: Gain(min_gain_db=-100), r"gain: min_gain_db=-100 is outside the allowed range \[-60, 40\]"),
-    (lambda: Gain(min_gain_db=3, max_gain_db=1), r"gain: min_gain_db=3 must be <= max_gain_db=1"),
-    (lambda: Gain(p=1.5), r"gain: p=1.5 is outside the allowed range \[0, 1\]"),
-    (lambda: Fade(max_in=0.7), r"fade: max_in=0.7 is outside the allowed range \[0, 0.5\]"),
-    (lambda: TimeStretch(min_rate=0.1), r"time_stretch: min_rate=0.1 is outside the allowed range \[0.25, 4\]"),
-    (lambda: TimeShift(unit="bars"), r"time_shift: unit='bars' is not one of \['fraction', 'seconds'\]"),
-    (lambda: SegmentSpeedup(factor=1.0), r"segment_speedup: factor=1.0 does nothing"),
-    (lambda: HighPass(order=40), r"highpass: order=40 is outside the allowed range \[1, 16\]"),
-    (lambda: PinkNoise(min_snr_db=100), r"pink_noise: min_snr_db=100 is outside the allowed range \[-30, 60\]"),
-    (lambda: PinkNoise(reference="speech"), r"pink_noise: reference='speech' is not one of"),
-    (lambda: BackgroundNoise(), r"background_noise: give exactly one of root"),
-    (lambda: BackgroundNoise(folder=".", snrs_db=[]), r"background_noise: snr_dbs=\[\] must be a non-empty list"),
-    (lambda: SyntheticReverb(max_t60=9), r"synthetic_reverb: max_t60=9 is outside the allowed range \[0.05, 5\]"),
-    (lambda: Telephone(codec="gsm"), r"telephone: codec='gsm' is not one of"),
-    (lambda: SpecAugment(max_time_fraction=2), r"spec_augment: max_time_fraction=2 is outside"),
-    (lambda: OneOf([Gain()], weights=[0]), r"one_of: weights must not all be 0"),
-    (lambda: Gain(min_gain_db="loud"), r"gain: min_gain_db='loud' must be a number in \[-60, 40\]"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda: Gain(min_gain_db=-100), r"gain: min_gain_db=-100 is outside the allowed range \[-60, 40\]"),
+        (lambda: Gain(min_gain_db=3, max_gain_db=1), r"gain: min_gain_db=3 must be <= max_gain_db=1"),
+        (lambda: Gain(p=1.5), r"gain: p=1.5 is outside the allowed range \[0, 1\]"),
+        (lambda: Fade(max_in=0.7), r"fade: max_in=0.7 is outside the allowed range \[0, 0.5\]"),
+        (
+            lambda: TimeStretch(min_rate=0.1),
+            r"time_stretch: min_rate=0.1 is outside the allowed range \[0.25, 4\]",
+        ),
+        (lambda: TimeShift(unit="bars"), r"time_shift: unit='bars' is not one of \['fraction', 'seconds'\]"),
+        (lambda: SegmentSpeedup(factor=1.0), r"segment_speedup: factor=1.0 does nothing"),
+        (lambda: HighPass(order=40), r"highpass: order=40 is outside the allowed range \[1, 16\]"),
+        (
+            lambda: PinkNoise(min_snr_db=100),
+            r"pink_noise: min_snr_db=100 is outside the allowed range \[-30, 60\]",
+        ),
+        (lambda: PinkNoise(reference="speech"), r"pink_noise: reference='speech' is not one of"),
+        (lambda: BackgroundNoise(), r"background_noise: give exactly one of root"),
+        (
+            lambda: BackgroundNoise(folder=".", snrs_db=[]),
+            r"background_noise: snr_dbs=\[\] must be a non-empty list",
+        ),
+        (
+            lambda: SyntheticReverb(max_t60=9),
+            r"synthetic_reverb: max_t60=9 is outside the allowed range \[0.05, 5\]",
+        ),
+        (lambda: Telephone(codec="gsm"), r"telephone: codec='gsm' is not one of"),
+        (lambda: SpecAugment(max_time_fraction=2), r"spec_augment: max_time_fraction=2 is outside"),
+        (lambda: OneOf([Gain()], weights=[0]), r"one_of: weights must not all be 0"),
+        (lambda: Gain(min_gain_db="loud"), r"gain: min_gain_db='loud' must be a number in \[-60, 40\]"),
+    ],
+)
 def test_invalid_parameters_are_rejected_clearly(make, message):
     with pytest.raises(ValueError, match=message):
         make()
@@ -90,7 +105,8 @@ def test_config_with_resources_and_relative_paths(tmp_path, esc50_mini, rir_fold
         "  - {op: rir_reverb}\n"
         "  - one_of: [{op: background_noise, groups: [natural], snrs_db: [5]}, {op: pink_noise}]\n"
         "    weights: [3, 1]\n"
-        "  - {op: time_stretch, p: 0.5}\n")
+        "  - {op: time_stretch, p: 0.5}\n"
+    )
     aug = load_config(cfg, {"noise_root": esc50_mini, "rir_dir": rir_folder[0]})
     x, lengths = pad_batch(signals)
     out = aug(x, lengths, ids=[str(i) for i in range(len(signals))], seed=1)
@@ -102,9 +118,23 @@ def test_config_with_resources_and_relative_paths(tmp_path, esc50_mini, rir_fold
 
 
 def test_registry_has_every_op():
-    assert {"gain", "fade", "gradual_fade", "time_shift", "time_stretch", "segment_speedup", "highpass", "lowpass",
-            "pink_noise", "background_noise", "rir_reverb", "synthetic_reverb", "pedalboard_reverb", "telephone",
-            "spec_augment"} <= set(REGISTRY)
+    assert {
+        "gain",
+        "fade",
+        "gradual_fade",
+        "time_shift",
+        "time_stretch",
+        "segment_speedup",
+        "highpass",
+        "lowpass",
+        "pink_noise",
+        "background_noise",
+        "rir_reverb",
+        "synthetic_reverb",
+        "pedalboard_reverb",
+        "telephone",
+        "spec_augment",
+    } <= set(REGISTRY)
 
 
 @pytest.mark.parametrize("recipe", sorted(p.relative_to(RECIPES).as_posix() for p in RECIPES.rglob("*.yaml")))

@@ -34,10 +34,23 @@ SR = 16000
 
 
 def all_ops(esc50_mini, rir_folder):
-    return [Gain(), Fade(), GradualFade(direction="random"), TimeShift(rollover=True), TimeShift(),
-            TimeStretch(), SegmentSpeedup(), HighPass(), LowPass(), PinkNoise(reference="active"),
-            BackgroundNoise(root=esc50_mini), SyntheticReverb(), RIRReverb(rir_dir=rir_folder[0]),
-            PedalboardReverb(), Telephone(codec="random", max_packet_loss=0.2)]
+    return [
+        Gain(),
+        Fade(),
+        GradualFade(direction="random"),
+        TimeShift(rollover=True),
+        TimeShift(),
+        TimeStretch(),
+        SegmentSpeedup(),
+        HighPass(),
+        LowPass(),
+        PinkNoise(reference="active"),
+        BackgroundNoise(root=esc50_mini),
+        SyntheticReverb(),
+        RIRReverb(rir_dir=rir_folder[0]),
+        PedalboardReverb(),
+        Telephone(codec="random", max_packet_loss=0.2),
+    ]
 
 
 def test_every_op_keeps_padding_zero_and_input_intact(signals, esc50_mini, rir_folder):
@@ -55,12 +68,24 @@ def test_every_op_keeps_padding_zero_and_input_intact(signals, esc50_mini, rir_f
 
 
 def full_chain(esc50_mini, rir_folder) -> Augmenter:
-    return Augmenter(Chain([
-        TimeStretch(p=0.8), SegmentSpeedup(p=0.5), TimeShift(p=0.5), RIRReverb(rir_dir=rir_folder[0], p=0.5),
-        SyntheticReverb(p=0.3), HighPass(p=0.5), LowPass(p=0.5),
-        OneOf([PinkNoise(), BackgroundNoise(root=esc50_mini, snrs_db=[0, 10, 20])], p=0.8),
-        Fade(p=0.5), Gain(p=0.5),
-    ]), rate=0.8, sample_rate=SR)
+    return Augmenter(
+        Chain(
+            [
+                TimeStretch(p=0.8),
+                SegmentSpeedup(p=0.5),
+                TimeShift(p=0.5),
+                RIRReverb(rir_dir=rir_folder[0], p=0.5),
+                SyntheticReverb(p=0.3),
+                HighPass(p=0.5),
+                LowPass(p=0.5),
+                OneOf([PinkNoise(), BackgroundNoise(root=esc50_mini, snrs_db=[0, 10, 20])], p=0.8),
+                Fade(p=0.5),
+                Gain(p=0.5),
+            ]
+        ),
+        rate=0.8,
+        sample_rate=SR,
+    )
 
 
 def test_same_utterance_same_augmentation_whatever_the_batch(signals, esc50_mini, rir_folder):
@@ -106,7 +131,9 @@ def test_rate_decides_per_utterance(signals):
     assert 70 < sum(chosen) < 130
     for row, was in zip(out.x, chosen, strict=True):
         assert torch.allclose(row, torch.full((10,), 0.1 if was else 1.0))
-    assert [p["augmented"] for p in aug(x[:50], torch.full((50,), 10), ids=ids[:50]).provenance] == chosen[:50]
+    assert [p["augmented"] for p in aug(x[:50], torch.full((50,), 10), ids=ids[:50]).provenance] == chosen[
+        :50
+    ]
     none = Augmenter(Chain([Gain()]), rate=0.0)(x[:5], torch.full((5,), 10), ids=ids[:5])
     assert torch.equal(none.x, x[:5]) and not any(p["augmented"] for p in none.provenance)
 
@@ -145,11 +172,25 @@ def test_rng_helpers():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA for the CPU/GPU agreement check")
 def test_cpu_and_gpu_agree(signals, esc50_mini, rir_folder):
-    aug = Augmenter(Chain([
-        TimeStretch(), SegmentSpeedup(p=0.5), TimeShift(), RIRReverb(rir_dir=rir_folder[0]), SyntheticReverb(p=0.5),
-        HighPass(), LowPass(), BackgroundNoise(root=esc50_mini), PinkNoise(), Fade(), Gain(),
-        Telephone(codec="random", max_packet_loss=0.1, p=0.5),
-    ]), sample_rate=SR)
+    aug = Augmenter(
+        Chain(
+            [
+                TimeStretch(),
+                SegmentSpeedup(p=0.5),
+                TimeShift(),
+                RIRReverb(rir_dir=rir_folder[0]),
+                SyntheticReverb(p=0.5),
+                HighPass(),
+                LowPass(),
+                BackgroundNoise(root=esc50_mini),
+                PinkNoise(),
+                Fade(),
+                Gain(),
+                Telephone(codec="random", max_packet_loss=0.1, p=0.5),
+            ]
+        ),
+        sample_rate=SR,
+    )
     ids = [f"g{i}" for i in range(len(signals))]
     x, lengths = pad_batch(signals)
     cpu = aug(x, lengths, ids=ids, seed=3)
@@ -165,7 +206,7 @@ def test_garbage_in_padding_is_ignored(signals):
     x, lengths = pad_batch(signals[:3])
     dirty = x.clone()
     for i, s in enumerate(signals[:3]):
-        dirty[i, len(s):] = 0.7
+        dirty[i, len(s) :] = 0.7
     before = dirty.clone()
     aug = Augmenter(Chain([HighPass(), PinkNoise(), TimeStretch()]), sample_rate=SR)
     a = aug(x, lengths, ids=["a", "b", "c"])
@@ -213,7 +254,9 @@ def test_counter_rng_same_on_numpy_and_torch_paths():
 
 @pytest.mark.parametrize("sample_rate", [8000, 44100])
 def test_other_rates_and_empty_rows(sample_rate, esc50_mini, rir_folder):
-    ops = [op for op in all_ops(esc50_mini, rir_folder) if op.name not in ("highpass", "lowpass", "telephone")]
+    ops = [
+        op for op in all_ops(esc50_mini, rir_folder) if op.name not in ("highpass", "lowpass", "telephone")
+    ]
     ops += [HighPass(50, 300), LowPass(1000, 3500)]
     x = torch.randn(3, sample_rate) * 0.05
     lengths = torch.tensor([sample_rate, 0, sample_rate // 3])

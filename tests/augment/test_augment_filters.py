@@ -14,10 +14,17 @@ SR = 16000
 TOLERANCE = 1e-4  # max |H_ours - H_scipy| over every rfft bin (measured: < 1e-6)
 
 
-@pytest.mark.parametrize("kind,cutoff,order", [
-    ("highpass", 50.0, 9), ("highpass", 300.0, 9), ("lowpass", 3000.0, 9), ("lowpass", 7500.0, 9),
-    ("lowpass", 1000.0, 4), ("highpass", 1000.0, 2),
-])
+@pytest.mark.parametrize(
+    "kind,cutoff,order",
+    [
+        ("highpass", 50.0, 9),
+        ("highpass", 300.0, 9),
+        ("lowpass", 3000.0, 9),
+        ("lowpass", 7500.0, 9),
+        ("lowpass", 1000.0, 4),
+        ("highpass", 1000.0, 2),
+    ],
+)
 def test_magnitude_matches_scipy(kind, cutoff, order):
     n = 32768
     ours = butterworth_magnitude(n, SR, torch.tensor([cutoff]), order, kind)[0].double().numpy()
@@ -57,10 +64,10 @@ def test_fused_filters_equal_sequential(signals):
 
 def test_padding_and_high_pass_removes_dc(signals):
     x, lengths = pad_batch([signals[0] + 0.3, signals[2] + 0.3])
-    x[0, len(signals[0]):] = 0
-    x[1, len(signals[2]):] = 0
+    x[0, len(signals[0]) :] = 0
+    x[1, len(signals[2]) :] = 0
     y, _, _ = HighPass(100, 100)(x, lengths, SR, ids=["a", "b"])
-    assert torch.count_nonzero(y[1, len(signals[2]):]) == 0
+    assert torch.count_nonzero(y[1, len(signals[2]) :]) == 0
     mid = y[0, 2000:-2000]
     assert abs(float(mid.mean())) < 0.01
 

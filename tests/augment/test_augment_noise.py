@@ -38,7 +38,7 @@ def test_pink_snr_on_valid_region(signals, layout, reference):
     y, new_lengths, prov = op(extra, lengths, SR, ids=[f"u{i}" for i in LAYOUTS[layout]], measure=True)
     assert torch.equal(new_lengths, lengths)
     for i, (clean, out) in enumerate(zip(sigs, unpad(y, new_lengths), strict=True)):
-        assert torch.count_nonzero(y[i, len(clean):]) == 0, "noise leaked into padding"
+        assert torch.count_nonzero(y[i, len(clean) :]) == 0, "noise leaked into padding"
         region = None
         if reference == "active":
             region = active_mask(torch.from_numpy(clean)[None], torch.tensor([len(clean)]), SR)[0].numpy()
@@ -87,12 +87,14 @@ def test_pink_noise_through_the_op_is_pink():
 def test_pink_band_limited_fresh_and_layout_independent():
     long = colored_noise([7, 8], 6 * SR, SR, f_low=50.0)
     short = colored_noise([7], 2 * SR, SR, f_low=50.0)
-    assert torch.allclose(long[0, : 2 * SR], short[0], atol=1e-6), "noise must not depend on the padded length"
+    assert torch.allclose(long[0, : 2 * SR], short[0], atol=1e-6), (
+        "noise must not depend on the padded length"
+    )
     a = long[0].numpy()
     f, p = signal.welch(a, SR, nperseg=8192)
     assert p[(f > 5) & (f < 30)].mean() < 1e-3 * p[(f > 60) & (f < 100)].mean(), "nothing below f_low"
     # not tiled: the second half is not a copy of the first, examples are independent
-    assert abs(np.corrcoef(a[: 3 * SR], a[3 * SR:])[0, 1]) < 0.05
+    assert abs(np.corrcoef(a[: 3 * SR], a[3 * SR :])[0, 1]) < 0.05
     assert abs(np.corrcoef(long[0].numpy(), long[1].numpy())[0, 1]) < 0.05
     # constant variance across chunk joins
     seg = a[: 6 * SR].reshape(24, -1).std(axis=1)
@@ -108,7 +110,7 @@ def test_background_from_real_esc50_groups(signals, esc50_real):
         assert prov[i]["group"] in ("natural", "domestic")
         assert prov[i]["snr_db"] in (0.0, 10.0, 20.0)
         assert abs(measured_snr(clean, out) - prov[i]["snr_db"]) < 0.5
-        assert torch.count_nonzero(y[i, len(clean):]) == 0
+        assert torch.count_nonzero(y[i, len(clean) :]) == 0
     bank = op.bank(SR)
     assert bank.sample_rate == SR and all(m["group"] in ("natural", "domestic") for m in bank.meta)
     assert max(bank.lens) <= 5 * SR  # 44.1 kHz clips resampled once, silence trimmed

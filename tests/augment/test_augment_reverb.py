@@ -12,7 +12,7 @@ SR = 16000
 
 def schroeder_t60(h: np.ndarray, sr: int) -> float:
     """T60 from the T20 slope (-5 to -25 dB) of the backward-integrated energy decay curve."""
-    h = h[int(np.argmax(np.abs(h))):].astype(np.float64)
+    h = h[int(np.argmax(np.abs(h))) :].astype(np.float64)
     edc = np.cumsum(h[::-1] ** 2)[::-1]
     edc_db = 10 * np.log10(edc / edc[0] + 1e-30)
     start, stop = np.argmax(edc_db <= -5), np.argmax(edc_db <= -25)
@@ -81,8 +81,9 @@ def test_real_rirs_mixed_rates_and_channels(shared_data, signals):
 def test_pedalboard_reverb_semantics(signals):
     """Fresh plugin per clip: identical clips give identical output whatever came before; wet 0 = dry x 0.8."""
     x, lengths = pad_batch([signals[0], signals[0]])
-    op = PedalboardReverb(min_room_size=0.1, max_room_size=0.1, min_wet_level=0.0, max_wet_level=0.0,
-                          dry_level=0.4)
+    op = PedalboardReverb(
+        min_room_size=0.1, max_room_size=0.1, min_wet_level=0.0, max_wet_level=0.0, dry_level=0.4
+    )
     y, _, prov = op(x, lengths, SR, ids=["a", "b"])
     assert torch.allclose(y[0], 0.8 * x[0], atol=1e-4)
     assert prov[0]["dry_level"] == 0.4

@@ -27,7 +27,7 @@ def harmonic(f0: float, seconds: float, sr: int = SR) -> np.ndarray:
 
 def f0_of(y: np.ndarray, sr: int = SR, lo: float = 60.0, hi: float = 500.0) -> float:
     """Autocorrelation pitch of the middle of a signal, refined by parabolic interpolation."""
-    y = y[len(y) // 4: 3 * len(y) // 4].astype(np.float64)
+    y = y[len(y) // 4 : 3 * len(y) // 4].astype(np.float64)
     y = y - y.mean()
     ac = np.fft.irfft(np.abs(np.fft.rfft(y, 2 * len(y))) ** 2)[: len(y)]
     lags = np.arange(int(sr / hi), int(sr / lo))
@@ -44,8 +44,8 @@ def test_time_stretch_keeps_pitch_and_scales_length(rate):
     for sig, out, f0 in zip(sigs, unpad(y, new_lengths), (150.0, 220.0), strict=True):
         assert len(out) == round(len(sig) / rate)
         assert abs(f0_of(out) / f0 - 1) < 0.02
-        assert 0.8 < np.sqrt(np.mean(out[1000:-1000] ** 2)) / np.sqrt(np.mean(sig ** 2)) < 1.25
-    assert torch.count_nonzero(y[1, int(new_lengths[1]):]) == 0
+        assert 0.8 < np.sqrt(np.mean(out[1000:-1000] ** 2)) / np.sqrt(np.mean(sig**2)) < 1.25
+    assert torch.count_nonzero(y[1, int(new_lengths[1]) :]) == 0
     assert all(p["rate"] == rate for p in prov)
 
 
@@ -75,8 +75,8 @@ def test_segment_speedup_shortens_one_segment():
     assert int(new_lengths[0]) == len(sig) - seg + new_seg
     out = y[0, : int(new_lengths[0])].numpy()
     assert np.allclose(out[:start], sig[:start])
-    assert np.allclose(out[start + new_seg:], sig[start + seg:])
-    sped = out[start + 50: start + new_seg - 50]
+    assert np.allclose(out[start + new_seg :], sig[start + seg :])
+    sped = out[start + 50 : start + new_seg - 50]
     assert abs(f0_of(np.tile(sped, 4)) / 250.0 - 1) < 0.02  # speed-up raises pitch by the factor
 
 
@@ -86,8 +86,8 @@ def test_time_shift_moves_content_inside_valid_region(signals):
     for i, sig in enumerate([signals[2], signals[0]]):
         s = prov[i]["shift_samples"]
         assert s == round(0.2 * len(sig))
-        assert torch.equal(y[i, s: len(sig)], x[i, : len(sig) - s])
-        assert torch.count_nonzero(y[i, :s]) == 0 and torch.count_nonzero(y[i, len(sig):]) == 0
+        assert torch.equal(y[i, s : len(sig)], x[i, : len(sig) - s])
+        assert torch.count_nonzero(y[i, :s]) == 0 and torch.count_nonzero(y[i, len(sig) :]) == 0
     r, _, prov_r = TimeShift(-0.25, -0.25, rollover=True)(x, lengths, SR, ids=["a", "b"])
     n, s = len(signals[2]), prov_r[0]["shift_samples"]
     assert torch.equal(r[0, :n], torch.roll(x[0, :n], s))

@@ -171,8 +171,18 @@ def test_jsonl_table_with_three_annotators_gives_fleiss_kappa(root):
 
 def test_vote_count_columns_reproduce_fleiss_1971_example(tmp_path, mini):
     """Fleiss' (1971) worked example as published on Wikipedia: 10 items, 14 raters, kappa 0.210."""
-    table = [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
-             [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]]
+    table = [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ]
     cats = ["neutral", "happy", "sad", "angry", "frustrated"]
     root = tmp_path / "votes"
     (root / "recordings").mkdir(parents=True)
@@ -198,52 +208,101 @@ def test_timing_parsers_read_the_writer_files(mini):
     agent = [t for t in stereo.turns if t.role == "agent"]
     customer = [t for t in stereo.turns if t.role == "customer"]
     assert [(c.id, c.start, c.end, c.text) for c in srt] == [
-        (str(i), t.start, t.end, t.text) for i, t in enumerate(agent, 1)]
+        (str(i), t.start, t.end, t.text) for i, t in enumerate(agent, 1)
+    ]
     assert [(c.id, c.start, c.end, c.text) for c in vtt] == [
-        (f"customer-{i}", t.start, t.end, t.text) for i, t in enumerate(customer, 1)]
+        (f"customer-{i}", t.start, t.end, t.text) for i, t in enumerate(customer, 1)
+    ]
     assert [(c.id, c.start, c.end, c.text) for c in aeneas] == [
-        (f"f{i:06d}", t.start, t.end, t.text) for i, t in enumerate(mono.turns, 1)]
+        (f"f{i:06d}", t.start, t.end, t.text) for i, t in enumerate(mono.turns, 1)
+    ]
     assert srt[1].line == 5 and vtt[0].line == 7 and aeneas[0].line == 7  # aeneas: the line of the id
 
 
 def test_timing_parsers_handle_format_variants(tmp_path):
     srt = tmp_path / "a.srt"
-    srt.write_bytes("\ufeff1\r\n00:00:01,5 --> 00:00:02,250 X1:10\r\n<i>Hello</i>\r\nthere\r\n\r\n"
-                    "2\r\n01:00:00,000 --> 01:00:01,000\r\nlater\r\n".encode())
-    assert [(c.start, c.end, c.text) for c in parse_srt(srt)] == [(1.5, 2.25, "Hello there"), (3600.0, 3601.0, "later")]
+    srt.write_bytes(
+        "\ufeff1\r\n00:00:01,5 --> 00:00:02,250 X1:10\r\n<i>Hello</i>\r\nthere\r\n\r\n"
+        "2\r\n01:00:00,000 --> 01:00:01,000\r\nlater\r\n".encode()
+    )
+    assert [(c.start, c.end, c.text) for c in parse_srt(srt)] == [
+        (1.5, 2.25, "Hello there"),
+        (3600.0, 3601.0, "later"),
+    ]
     vtt = tmp_path / "a.vtt"
-    vtt.write_text("WEBVTT - captions\n\nSTYLE\n::cue { color: red }\n\nNOTE a comment\nover lines\n\n"
-                   "00:01.000 --> 00:02.500 line:0\n<v Agent>hi <c.loud>you</c></v>\n\n"
-                   "intro\n01:00:03.000 --> 01:00:04.000\nsecond\n\n00:05.000 --> 00:06.000\nthird\n")
+    vtt.write_text(
+        "WEBVTT - captions\n\nSTYLE\n::cue { color: red }\n\nNOTE a comment\nover lines\n\n"
+        "00:01.000 --> 00:02.500 line:0\n<v Agent>hi <c.loud>you</c></v>\n\n"
+        "intro\n01:00:03.000 --> 01:00:04.000\nsecond\n\n00:05.000 --> 00:06.000\nthird\n"
+    )
     cues = parse_vtt(vtt)
     assert [(c.id, c.start, c.end, c.text) for c in cues] == [
-        ("1", 1.0, 2.5, "hi you"), ("intro", 3603.0, 3604.0, "second"), ("3", 5.0, 6.0, "third")]
+        ("1", 1.0, 2.5, "hi you"),
+        ("intro", 3603.0, 3604.0, "second"),
+        ("3", 5.0, 6.0, "third"),
+    ]
     sync = tmp_path / "a.json"
-    sync.write_text(json.dumps({"fragments": [{"begin": 0, "end": "1.5", "id": "p1", "lines": ["a", "b"],
-                                               "children": [{"begin": "0", "end": "0.5", "id": "p1w1",
-                                                             "lines": ["a"]}]}]}))
+    sync.write_text(
+        json.dumps(
+            {
+                "fragments": [
+                    {
+                        "begin": 0,
+                        "end": "1.5",
+                        "id": "p1",
+                        "lines": ["a", "b"],
+                        "children": [{"begin": "0", "end": "0.5", "id": "p1w1", "lines": ["a"]}],
+                    }
+                ]
+            }
+        )
+    )
     assert [(c.id, c.start, c.end, c.text) for c in parse_aeneas(sync)] == [
-        ("p1", 0.0, 1.5, "a b"), ("p1w1", 0.0, 0.5, "a")]
+        ("p1", 0.0, 1.5, "a b"),
+        ("p1w1", 0.0, 0.5, "a"),
+    ]
     assert list(read_timings(sync)) == ["p1", "p1w1"]
 
 
-@pytest.mark.parametrize(("name", "text", "message"), [
-    ("bad.srt", "1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:00:03.000 -> 00:00:04,000\nx\n",
-     r"bad.srt:6: expected 'HH:MM:SS,mmm --> HH:MM:SS,mmm'"),
-    ("bad2.srt", "1\n00:00:01,000 --> 00:00:02,000\nok\n\nx\n00:00:03,000 --> 00:00:04,000\n",
-     r"bad2.srt:5: expected a cue number, got 'x'"),
-    ("bad3.srt", "1\n00:00:01,000 --> 00:00:2,000\nok\n", r"bad3.srt:2: malformed timestamp '00:00:2,000'"),
-    ("dup.srt", "1\n00:00:01,000 --> 00:00:02,000\na\n\n1\n00:00:03,000 --> 00:00:04,000\nb\n",
-     r"dup.srt:5: cue id '1' repeats the cue at line 1"),
-    ("bad.vtt", "1\n00:01.000 --> 00:02.000\n", r"bad.vtt:1: not a WebVTT file"),
-    ("bad2.vtt", "WEBVTT\n\n00:01.000 --> 00:02.000\nok\n\nid\n00:03,000 --> 00:04.000\nx\n",
-     r"bad2.vtt:7: malformed timestamp '00:03,000'"),
-    ("bad.json", '{"fragments": [\n  {"begin": "0", "end": "1",}\n]}', r"bad.json:2: invalid JSON"),
-    ("bad2.json", '{"fragments": [\n {"begin": "0", "end": "1", "id": "f1"},\n {"begin": "2", "id": "f2"}\n]}',
-     r"bad2.json:3: fragment lacks 'end'"),
-    ("bad3.json", '{"map": []}', r"bad3.json:1: not an aeneas sync map"),
-    ("bad.txt", "", r"bad.txt: unknown timing file type"),
-])
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            "bad.srt",
+            "1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:00:03.000 -> 00:00:04,000\nx\n",
+            r"bad.srt:6: expected 'HH:MM:SS,mmm --> HH:MM:SS,mmm'",
+        ),
+        (
+            "bad2.srt",
+            "1\n00:00:01,000 --> 00:00:02,000\nok\n\nx\n00:00:03,000 --> 00:00:04,000\n",
+            r"bad2.srt:5: expected a cue number, got 'x'",
+        ),
+        (
+            "bad3.srt",
+            "1\n00:00:01,000 --> 00:00:2,000\nok\n",
+            r"bad3.srt:2: malformed timestamp '00:00:2,000'",
+        ),
+        (
+            "dup.srt",
+            "1\n00:00:01,000 --> 00:00:02,000\na\n\n1\n00:00:03,000 --> 00:00:04,000\nb\n",
+            r"dup.srt:5: cue id '1' repeats the cue at line 1",
+        ),
+        ("bad.vtt", "1\n00:01.000 --> 00:02.000\n", r"bad.vtt:1: not a WebVTT file"),
+        (
+            "bad2.vtt",
+            "WEBVTT\n\n00:01.000 --> 00:02.000\nok\n\nid\n00:03,000 --> 00:04.000\nx\n",
+            r"bad2.vtt:7: malformed timestamp '00:03,000'",
+        ),
+        ("bad.json", '{"fragments": [\n  {"begin": "0", "end": "1",}\n]}', r"bad.json:2: invalid JSON"),
+        (
+            "bad2.json",
+            '{"fragments": [\n {"begin": "0", "end": "1", "id": "f1"},\n {"begin": "2", "id": "f2"}\n]}',
+            r"bad2.json:3: fragment lacks 'end'",
+        ),
+        ("bad3.json", '{"map": []}', r"bad3.json:1: not an aeneas sync map"),
+        ("bad.txt", "", r"bad.txt: unknown timing file type"),
+    ],
+)
 def test_timing_parser_errors_name_file_and_line(tmp_path, name, text, message):
     path = tmp_path / name
     path.write_text(text)
@@ -254,8 +313,14 @@ def test_timing_parser_errors_name_file_and_line(tmp_path, name, text, message):
 # ------------------------------------------------------------------------------------------ bad input
 def _row(**values: str) -> dict[str, str]:
     base = {c: "" for c in COLUMNS}
-    base.update(call_id="INC0012347", audio="recordings/2024-03-05_1521_ext214.wav", role="customer",
-                speaker="C-40981", label_a1="neutral", label_a2="neu")
+    base.update(
+        call_id="INC0012347",
+        audio="recordings/2024-03-05_1521_ext214.wav",
+        role="customer",
+        speaker="C-40981",
+        label_a1="neutral",
+        label_a2="neu",
+    )
     base.update(values)
     return base
 
@@ -266,7 +331,10 @@ def test_bad_rows_are_counted_skips_naming_table_lines(root):
     last = plan["INC0012347"].turns[-1]  # agent turn; the recording ends 1 s after it
     stereo_agent = plan["INC0012345"].turns[0]
     bad = [
-        ("overlapping-segment", _row(role="agent", start=f"{last.start + 0.2:.3f}", end=f"{last.end - 0.1:.3f}")),
+        (
+            "overlapping-segment",
+            _row(role="agent", start=f"{last.start + 0.2:.3f}", end=f"{last.end - 0.1:.3f}"),
+        ),
         ("out-of-range", _row(start="-1.0", end="0.5")),
         ("end-before-start", _row(start="3.0", end="2.0")),
         ("past-end-of-audio", _row(start=f"{last.end + 0.5:.3f}", end=f"{last.end + 3:.3f}")),
@@ -277,11 +345,33 @@ def test_bad_rows_are_counted_skips_naming_table_lines(root):
         ("unknown-cue", _row(timings="timings/2024-03-04_1040_ext305.json", cue="f000099")),
         ("missing-timings", _row(timings="timings/nope.srt", cue="1")),
         ("unknown-role", _row(start="0.0", end="0.3", role="supervisor")),
-        ("bad-channel", {**_row(call_id="INC0012345", audio=f"recordings/{plan['INC0012345'].stem}.wav",
-                                role="agent", start="0.0", end="0.3"), "channel": "3"}),
-        ("overlapping-segment", {**_row(call_id="INC0012345", audio=f"recordings/{plan['INC0012345'].stem}.wav",
-                                        role="agent", speaker="mkowalski", start=f"{stereo_agent.start + 1:.3f}",
-                                        end=f"{stereo_agent.end + 0.2:.3f}"), "channel": ""}),
+        (
+            "bad-channel",
+            {
+                **_row(
+                    call_id="INC0012345",
+                    audio=f"recordings/{plan['INC0012345'].stem}.wav",
+                    role="agent",
+                    start="0.0",
+                    end="0.3",
+                ),
+                "channel": "3",
+            },
+        ),
+        (
+            "overlapping-segment",
+            {
+                **_row(
+                    call_id="INC0012345",
+                    audio=f"recordings/{plan['INC0012345'].stem}.wav",
+                    role="agent",
+                    speaker="mkowalski",
+                    start=f"{stereo_agent.start + 1:.3f}",
+                    end=f"{stereo_agent.end + 0.2:.3f}",
+                ),
+                "channel": "",
+            },
+        ),
         ("audio-outside-root", _row(audio="../outside.wav", start="0.0", end="1.0")),
     ]
     clipped = _row(role="agent", start=f"{last.end + 0.4:.3f}", end=f"{last.end + 1.03:.3f}")
@@ -302,7 +392,10 @@ def test_bad_rows_are_counted_skips_naming_table_lines(root):
     overlap = (last.end - 0.1) - (last.start + 0.2)
     assert f"overlaps the segment of line {len(rows) + 1} by {overlap:.3f} s" in details[first_bad]
     assert "(call call-" in details[first_bad] and "role agent)" in details[first_bad]
-    assert "overlaps the segment of line 2" in details[first_bad + 12] and "channel 0)" in details[first_bad + 12]
+    assert (
+        "overlaps the segment of line 2" in details[first_bad + 12]
+        and "channel 0)" in details[first_bad + 12]
+    )
     assert "is not after start" in details["end-before-start"]
     assert "'grumpy' is not in the label map" in details["unknown-label"]
     length = plan["INC0012347"].length_ms / 1000
@@ -329,7 +422,9 @@ def test_table_level_errors(root):
     with pytest.raises(CorpusFormatError, match=r"segments.csv:1: columns 'call_id' and 'call' both mean"):
         load(root)
     (root / "segments.csv").write_text("call_id,start,end,label_a1,votes_neutral\n")
-    with pytest.raises(CorpusFormatError, match=r"segments.csv:1: give either annotator label columns or vote"):
+    with pytest.raises(
+        CorpusFormatError, match=r"segments.csv:1: give either annotator label columns or vote"
+    ):
         load(root)
     (root / "segments.jsonl").write_text("{}\n")
     with pytest.raises(CorpusFormatError, match=r"several segment tables"):
@@ -354,7 +449,7 @@ def test_nan_fragment_time_is_a_format_error_not_a_crash(root):
     path = root / "timings" / f"{stem}.json"
     text = path.read_text()
     start = text.index('"begin": "') + len('"begin": "')
-    path.write_text(text[:start] + "nan" + text[text.index('"', start):])
+    path.write_text(text[:start] + "nan" + text[text.index('"', start) :])
     with pytest.raises(CorpusFormatError, match=rf"{stem}.json:\d+: fragment times are not numbers: 'nan'"):
         load(root)
 
@@ -367,9 +462,15 @@ def test_jsonl_malformed_lines_are_skips(root):
     (root / "segments.jsonl").write_text("\n".join(lines) + "\n")
     records, report = load(root)
     assert len(records) == 7
-    assert [(i.reason, i.line) for i in report.skipped] == [("malformed-row", 8), ("malformed-row", 9),
-                                                            ("malformed-row", 10)]
-    assert "invalid JSON" in report.skipped[0].detail and "labels must be a JSON list" in report.skipped[2].detail
+    assert [(i.reason, i.line) for i in report.skipped] == [
+        ("malformed-row", 8),
+        ("malformed-row", 9),
+        ("malformed-row", 10),
+    ]
+    assert (
+        "invalid JSON" in report.skipped[0].detail
+        and "labels must be a JSON list" in report.skipped[2].detail
+    )
 
 
 # --------------------------------------------------------------------------------------------- writer

@@ -39,8 +39,10 @@ VOTES = [
     '"300004",0,0,0,0,0,9,"1076_MTI_SAD_XX",9,1,"S"' + LEVELS,
 ]
 SENTENCES = '"Stimulus_Number","Filename"\n1,"1001_IEO_SAD_LO"\n2,"1001_DFA_ANG_XX"\n3,"1040_ITH_SAD_XX"\n4,"1076_MTI_SAD_XX"'
-DEMOGRAPHICS = ('"ActorID","Age","Sex","Race","Ethnicity"\n1001,51,"Male","Caucasian","Not Hispanic"\n'
-                '1040,32,"Female","Asian","Hispanic"\n')
+DEMOGRAPHICS = (
+    '"ActorID","Age","Sex","Race","Ethnicity"\n1001,51,"Male","Caucasian","Not Hispanic"\n'
+    '1040,32,"Female","Asian","Hispanic"\n'
+)
 
 
 def wav(path: Path, seconds: float = 0.4, rate: int = RATE, channels: int = 1) -> Path:
@@ -82,11 +84,23 @@ def test_fixture_records(tiny):
     assert sad.soft_label == pytest.approx({"disgusted": 0.1, "neutral": 0.7, "sad": 0.2})
     assert (sad.speaker, sad.gender, sad.group, sad.split) == ("crema-d/1001", "male", "crema-d/1001", None)
     assert sad.transcript == "It's eleven o'clock"
-    assert sad.audio_path == "AudioWAV/1001_IEO_SAD_LO.wav" and sad.duration == 2.0 and sad.sample_rate == RATE
+    assert (
+        sad.audio_path == "AudioWAV/1001_IEO_SAD_LO.wav" and sad.duration == 2.0 and sad.sample_rate == RATE
+    )
     assert sad.extra == {
-        "actor": "1001", "sentence": "IEO", "acted_emotion": "sad", "intensity": "LO", "age": 51,
-        "race": "Caucasian", "ethnicity": "Not Hispanic", "agreement": 0.7, "emo_vote": "N", "num_responses": 10,
-        "clip_num": 1, "modality": "voice"}
+        "actor": "1001",
+        "sentence": "IEO",
+        "acted_emotion": "sad",
+        "intensity": "LO",
+        "age": 51,
+        "race": "Caucasian",
+        "ethnicity": "Not Hispanic",
+        "agreement": 0.7,
+        "emo_vote": "N",
+        "num_responses": 10,
+        "clip_num": 1,
+        "modality": "voice",
+    }
     assert sad.annotations == [] and sad.arousal is None
 
 
@@ -133,7 +147,8 @@ def test_basename_only_and_unlisted_audio(tmp_path, tiny):
     records, report = load(moved)
     assert len(records) == 3
     assert [(n.reason, Path(n.file).name) for n in report.notes if n.reason == "unlisted-audio"] == [
-        ("unlisted-audio", "1091_WSI_HAP_XX.wav")]
+        ("unlisted-audio", "1091_WSI_HAP_XX.wav")
+    ]
 
 
 # ------------------------------------------------------------------------------------------ bad input
@@ -157,24 +172,45 @@ def test_missing_truncated_and_wrong_format_audio(tiny):
     wav(tiny / "AudioWAV" / "1001_DFA_ANG_XX.wav", channels=2)
     _, report = load(tiny)
     assert {s.record: s.reason for s in report.skipped} == {
-        "crema-d/1001_IEO_SAD_LO": "wrong-sample-rate", "crema-d/1001_DFA_ANG_XX": "wrong-channels"}
+        "crema-d/1001_IEO_SAD_LO": "wrong-sample-rate",
+        "crema-d/1001_DFA_ANG_XX": "wrong-channels",
+    }
 
 
 def test_lfs_pointer_stops_with_an_explanation(tiny):
     (tiny / "AudioWAV" / "1001_DFA_ANG_XX.wav").write_text(
-        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 72862\n")
-    with pytest.raises(CorpusFormatError, match=r"1001_DFA_ANG_XX.wav: is a git-LFS pointer file \(\d+ bytes"
-                                                r".*git lfs pull.*mirror"):
+        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 72862\n"
+    )
+    with pytest.raises(
+        CorpusFormatError,
+        match=r"1001_DFA_ANG_XX.wav: is a git-LFS pointer file \(\d+ bytes"
+        r".*git lfs pull.*mirror",
+    ):
         load(tiny)
 
 
 @pytest.mark.parametrize(
     ("line_no", "new", "reason", "record"),
     [
-        (3, '"100002",3,x,0,0,1,0,"1001_DFA_ANG_XX",7,0.4,"A:D"' + LEVELS, "malformed-line", "1001_DFA_ANG_XX"),
+        (
+            3,
+            '"100002",3,x,0,0,1,0,"1001_DFA_ANG_XX",7,0.4,"A:D"' + LEVELS,
+            "malformed-line",
+            "1001_DFA_ANG_XX",
+        ),
         (3, '"100002",3,3,0,0,1,0,"1001_DFA_ANG_XX",7', "malformed-line", "1001_DFA_ANG_XX"),
-        (3, '"100002",3,3,0,0,1,0,"1001_DFA_ANG_XX",7,0.4,"A:Q"' + LEVELS, "unknown-label", "1001_DFA_ANG_XX"),
-        (3, '"1000x2",3,3,0,0,1,0,"1001_DFA_ANG_XX",7,0.4,"A:D"' + LEVELS, "malformed-line", "1001_DFA_ANG_XX"),
+        (
+            3,
+            '"100002",3,3,0,0,1,0,"1001_DFA_ANG_XX",7,0.4,"A:Q"' + LEVELS,
+            "unknown-label",
+            "1001_DFA_ANG_XX",
+        ),
+        (
+            3,
+            '"1000x2",3,3,0,0,1,0,"1001_DFA_ANG_XX",7,0.4,"A:D"' + LEVELS,
+            "malformed-line",
+            "1001_DFA_ANG_XX",
+        ),
     ],
 )
 def test_bad_votes_rows_skip_naming_file_and_line(tiny, line_no, new, reason, record):
@@ -184,8 +220,12 @@ def test_bad_votes_rows_skip_naming_file_and_line(tiny, line_no, new, reason, re
     records, report = load(tiny)
     assert len(records) == 2 and record not in records
     skip = only_skip(report)
-    assert (skip.reason, skip.file, skip.line, skip.record) == (reason, str(votes_file(tiny)), line_no,
-                                                                f"crema-d/{record}")
+    assert (skip.reason, skip.file, skip.line, skip.record) == (
+        reason,
+        str(votes_file(tiny)),
+        line_no,
+        f"crema-d/{record}",
+    )
     assert report.read == 3
 
 
@@ -203,7 +243,9 @@ def test_unknown_acted_code_in_file_name(tiny):
 
 def test_duplicate_row_and_missing_votes(tiny):
     lines = votes_file(tiny).read_text().split("\n")
-    lines.insert(4, lines[1].replace('"100001"', '"100009"'))  # line 5: a second voice row for 1001_IEO_SAD_LO
+    lines.insert(
+        4, lines[1].replace('"100001"', '"100009"')
+    )  # line 5: a second voice row for 1001_IEO_SAD_LO
     votes_file(tiny).write_text("\n".join(lines))
     (tiny / "SentenceFilenames.csv").write_text(SENTENCES + '\n6,"1002_TIE_HAP_XX"')
     records, report = load(tiny)
@@ -256,10 +298,17 @@ def test_miniature_matches_the_plan(mini, tmp_path):
     assert len(plan) == 76 and len(records) == 75 and report.skipped == []
     assert {u.id for u in records} == {f"crema-d/{n}" for n in plan if n != MISSING_AUDIO}
     unified = dict(zip("ADFHNS", ("angry", "disgusted", "fearful", "happy", "neutral", "sad"), strict=True))
-    texts = {"DFA": "Don't forget a jacket", "TIE": "That is exactly what happened", "IEO": "It's eleven o'clock",
-             "IOM": "I'm on my way to the meeting", "IWW": "I wonder what this is about",
-             "ITH": "I think I have a doctor's appointment", "TAI": "The airplane is almost full",
-             "MTI": "Maybe tomorrow it will be cold", "WSI": "We'll stop in a couple of minutes"}
+    texts = {
+        "DFA": "Don't forget a jacket",
+        "TIE": "That is exactly what happened",
+        "IEO": "It's eleven o'clock",
+        "IOM": "I'm on my way to the meeting",
+        "IWW": "I wonder what this is about",
+        "ITH": "I think I have a doctor's appointment",
+        "TAI": "The airplane is almost full",
+        "MTI": "Maybe tomorrow it will be cold",
+        "WSI": "We'll stop in a couple of minutes",
+    }
     ties = 0
     for utt in records:
         clip = plan[utt.id.split("/", 1)[1]]
@@ -268,7 +317,9 @@ def test_miniature_matches_the_plan(mini, tmp_path):
         ties += len(top) > 1
         assert utt.label == (unified[top[0]] if len(top) == 1 else None)
         assert utt.votes == {unified[c]: float(n) for c, n in counts.items() if n}
-        assert utt.soft_label == pytest.approx({unified[c]: n / sum(counts.values()) for c, n in counts.items() if n})
+        assert utt.soft_label == pytest.approx(
+            {unified[c]: n / sum(counts.values()) for c, n in counts.items() if n}
+        )
         assert utt.gender == ACTORS[clip.actor][0].lower() and utt.extra["age"] == ACTORS[clip.actor][1]
         assert utt.speaker == f"crema-d/{clip.actor}" and utt.split is None
         assert utt.transcript == texts[clip.sentence]
@@ -293,13 +344,18 @@ def test_miniature_format_and_determinism(mini, tmp_path):
     assert [v.split(",")[0][1] for v in votes[1:]] == ["1"] * 76 + ["2"] * 76 + ["3"] * 76  # three row blocks
     assert not (mini / "AudioWAV" / f"{MISSING_AUDIO}.wav").exists()
     assert (mini / "AudioWAV" / "1040_ITH_SAD_X.wav").exists()
-    assert all(cell.startswith('"') for line in (mini / "processedResults" / "summaryTable.csv").read_text().splitlines()
-               for cell in line.split(","))
+    assert all(
+        cell.startswith('"')
+        for line in (mini / "processedResults" / "summaryTable.csv").read_text().splitlines()
+        for cell in line.split(",")
+    )
 
 
 def test_miniature_lfs_pointer_mode(tmp_path):
     root = write_crema_d(tmp_path / "lfs", seed=0, lfs_pointers=True)
     pointer = (root / "AudioWAV" / "1001_DFA_ANG_XX.wav").read_text()
-    assert pointer.startswith("version https://git-lfs.github.com/spec/v1\noid sha256:") and "\nsize " in pointer
+    assert (
+        pointer.startswith("version https://git-lfs.github.com/spec/v1\noid sha256:") and "\nsize " in pointer
+    )
     with pytest.raises(CorpusFormatError, match=r"git-LFS pointer file .*git lfs pull"):
         prepare("crema-d", root, tmp_path / "x.parquet")

@@ -62,7 +62,11 @@ def test_bad_inputs_are_counted_skips_or_errors(tmp_path):
     records = list(load_esc50(root, report))
     assert len(records) == 2 * len(CATEGORIES) - 1
     reasons = {(i.reason, i.line) for i in report.skipped}
-    assert reasons == {("missing-audio", None), ("unknown-label", len(lines) - 1), ("malformed-line", len(lines))}
+    assert reasons == {
+        ("missing-audio", None),
+        ("unknown-label", len(lines) - 1),
+        ("malformed-line", len(lines)),
+    }
     missing = next(i for i in report.skipped if i.reason == "missing-audio")
     assert missing.file == str(first_wav) and missing.detail.endswith("esc50.csv:2)")
     with pytest.raises(CorpusFormatError, match=r"audio file not found \(listed at .*esc50.csv:2\).*strict"):

@@ -52,9 +52,12 @@ def set_spec(root: Path, old: str, new: str) -> None:
 
 # ------------------------------------------------------------------------------------------ examples
 def test_shipped_specs_are_the_ones_the_writers_use(csv_mini, folder_mini):
-    assert (csv_mini / "sercorpus.yaml").read_bytes() == (manifests_dir() / "custom_example.yaml").read_bytes()
-    assert (folder_mini / "sercorpus.yaml").read_bytes() == \
-        (manifests_dir() / "custom_folder_example.yaml").read_bytes()
+    assert (csv_mini / "sercorpus.yaml").read_bytes() == (
+        manifests_dir() / "custom_example.yaml"
+    ).read_bytes()
+    assert (folder_mini / "sercorpus.yaml").read_bytes() == (
+        manifests_dir() / "custom_folder_example.yaml"
+    ).read_bytes()
 
 
 def test_csv_example_maps_columns_labels_dims_splits(csv_mini, tmp_path):
@@ -67,9 +70,17 @@ def test_csv_example_maps_columns_labels_dims_splits(csv_mini, tmp_path):
     assert utt.arousal == 1.0 and utt.valence == 0.0  # act 5, val 1 on [1, 5]
     assert utt.transcript == "The meeting moved to Thursday." and utt.extra == {"dataset": "emo-mini"}
     assert Counter(u.split for u in records) == {"train": 12, "dev": 6, "test": 6}
-    assert Counter(u.label for u in records) == {"angry": 4, "happy": 4, "neutral": 4, "sad": 4, "fearful": 4,
-                                                 "other": 4}
-    assert {u.speaker for u in records} == {f"emo-mini/{s}" for s in CSV_SPEAKERS} and set(CSV_LABELS) >= {"boredom"}
+    assert Counter(u.label for u in records) == {
+        "angry": 4,
+        "happy": 4,
+        "neutral": 4,
+        "sad": 4,
+        "fearful": 4,
+        "other": 4,
+    }
+    assert {u.speaker for u in records} == {f"emo-mini/{s}" for s in CSV_SPEAKERS} and set(CSV_LABELS) >= {
+        "boredom"
+    }
     assert all(u.duration > 1 and u.offset == 0 for u in records)
 
 
@@ -77,9 +88,16 @@ def test_folder_example_reads_labels_from_file_names(folder_mini, tmp_path):
     records, report = prepare("folder", folder_mini, tmp_path / "folder.parquet")
     assert len(records) == 28 and report.skipped == []
     utt = next(u for u in records if u.id == "emodb-mini/08a01Wa")
-    assert utt.label == "angry" and utt.speaker == "emodb-mini/08" and utt.gender == "female" and utt.split == "test"
+    assert (
+        utt.label == "angry"
+        and utt.speaker == "emodb-mini/08"
+        and utt.gender == "female"
+        and utt.split == "test"
+    )
     assert utt.extra == {"dataset": "emodb-mini", "text": "a01", "take": "a"}
-    assert {u.speaker: u.gender for u in records} == {f"emodb-mini/{s}": g for s, g in FOLDER_SPEAKERS.items()}
+    assert {u.speaker: u.gender for u in records} == {
+        f"emodb-mini/{s}": g for s, g in FOLDER_SPEAKERS.items()
+    }
     assert {u.speaker for u in records if u.split == "test"} == {"emodb-mini/03", "emodb-mini/08"}
     assert Counter(u.label for u in records)["other"] == 4  # L (boredom) -> other
 
@@ -104,12 +122,15 @@ def test_rater_columns_pattern_fields_and_segments(csv_root):
     rows.append("sp02_happiness_01.wav,happiness,,happiness,,")
     (csv_root / "raters.csv").write_text("\n".join(rows) + "\n")
     set_spec(csv_root, "table: labels.csv", "table: raters.csv")
-    set_spec(csv_root, "columns:\n  audio: file\n  speaker: speaker\n  gender: sex\n  split: set\n"
-                       "  label: emotion          # one label per row; use `raters: [col1, col2]` for one column "
-                       "per annotator\n  transcript: text\n  arousal: act            # dimensional ratings on the "
-                       "native `scale` below\n  valence: val\n",
-             "columns:\n  audio: file\n  raters: [r1, r2, r3]\n  offset: start\n  duration: dur\n"
-             "files:\n  pattern: '(?P<speaker>sp\\d\\d)_(?P<word>[a-z]+)_(?P<n>\\d\\d)'\n")
+    set_spec(
+        csv_root,
+        "columns:\n  audio: file\n  speaker: speaker\n  gender: sex\n  split: set\n"
+        "  label: emotion          # one label per row; use `raters: [col1, col2]` for one column "
+        "per annotator\n  transcript: text\n  arousal: act            # dimensional ratings on the "
+        "native `scale` below\n  valence: val\n",
+        "columns:\n  audio: file\n  raters: [r1, r2, r3]\n  offset: start\n  duration: dur\n"
+        "files:\n  pattern: '(?P<speaker>sp\\d\\d)_(?P<word>[a-z]+)_(?P<n>\\d\\d)'\n",
+    )
     records, report = load(load_csv, csv_root)
     assert report.skipped == [] and len(lines) == 25
     first, second = records
@@ -132,20 +153,30 @@ def test_privacy_options_apply_to_generic_corpora(csv_root, tmp_path):
 def test_row_problems_are_counted_skips_with_lines(csv_root):
     table = csv_root / "labels.csv"
     lines = table.read_text().splitlines()
-    lines += ["sp01_anger_00.wav,sp01,f,rage,training,x,3,3",  # unknown label
-              "missing.wav,sp01,f,anger,training,x,3,3",  # no audio file
-              "sp01_anger_00.wav,sp01,f,anger,training,x,9,3",  # arousal outside the scale
-              "sp01_anger_00.wav,sp01,f,anger,training,x,high,3",  # not a number
-              "sp01_anger_00.wav,sp01,f",  # too few fields
-              "../../escape.wav,sp01,f,anger,training,x,3,3"]
+    lines += [
+        "sp01_anger_00.wav,sp01,f,rage,training,x,3,3",  # unknown label
+        "missing.wav,sp01,f,anger,training,x,3,3",  # no audio file
+        "sp01_anger_00.wav,sp01,f,anger,training,x,9,3",  # arousal outside the scale
+        "sp01_anger_00.wav,sp01,f,anger,training,x,high,3",  # not a number
+        "sp01_anger_00.wav,sp01,f",  # too few fields
+        "../../escape.wav,sp01,f,anger,training,x,3,3",
+    ]
     table.write_text("\n".join(lines) + "\n")
     records, report = load(load_csv, csv_root)
     assert len(records) == 24
     got = [(i.reason, i.line) for i in report.skipped]
-    assert got == [("unknown-label", 26), ("missing-audio", None), ("out-of-range", 28), ("malformed-row", 29),
-                   ("malformed-row", 30), ("audio-outside-root", 31)]
+    assert got == [
+        ("unknown-label", 26),
+        ("missing-audio", None),
+        ("out-of-range", 28),
+        ("malformed-row", 29),
+        ("malformed-row", 30),
+        ("audio-outside-root", 31),
+    ]
     assert "label 'rage' is not in the spec's labels map" in report.skipped[0].detail
-    assert report.skipped[0].file == str(table) and report.skipped[1].file == str(csv_root / "wav" / "missing.wav")
+    assert report.skipped[0].file == str(table) and report.skipped[1].file == str(
+        csv_root / "wav" / "missing.wav"
+    )
     assert report.skipped[1].detail == f"audio file not found (listed at {table}:27)"
     assert "arousal 9 outside the spec's scale [1.0, 5.0]" in report.skipped[2].detail
     set_spec(csv_root, "unknown_labels: skip", "unknown_labels: error")
@@ -170,19 +201,26 @@ def test_unmatched_file_names_are_skips(tmp_path, folder_mini):
     assert [(i.reason, Path(i.file).name) for i in report.skipped] == [("unmatched-file-name", "notes.wav")]
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("name: emo-mini", "name: emo mini", r"'name' must be a short id"),
-    ("delimiter: \",\"", "delimiter: \",\"\ncolour: red", r"unknown key\(s\) \['colour'\] in spec"),
-    ("  valence: val", "  valence: val\n  mood: m", r"unknown key\(s\) \['mood'\] in columns"),
-    ("table: labels.csv", "table: labels.csv\nfiles: {glob: '*.wav'}", r"files.glob is for folder mode"),
-    ("table: labels.csv", "", r"give 'table' \(csv mode\) or 'files'"),
-    ("  audio: file", "  audio: path", r"labels.csv:1: column\(s\) \['path'\] named in sercorpus.yaml"),
-    ("scale: [1, 5]", "scale: [5, 1]", r"scale needs lo < hi"),
-    ("scale: [1, 5]", "", r"dimensional columns need 'scale"),
-    ("  anger: angry", "  anger: furious", r"label 'anger' maps to 'furious'"),
-    ("genders: {f: female, m: male}", "genders: {f: female, m: man}", r"genders values must be female or male"),
-    ("table: labels.csv", "table: [labels.csv", r"sercorpus.yaml:\d+: invalid YAML"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("name: emo-mini", "name: emo mini", r"'name' must be a short id"),
+        ('delimiter: ","', 'delimiter: ","\ncolour: red', r"unknown key\(s\) \['colour'\] in spec"),
+        ("  valence: val", "  valence: val\n  mood: m", r"unknown key\(s\) \['mood'\] in columns"),
+        ("table: labels.csv", "table: labels.csv\nfiles: {glob: '*.wav'}", r"files.glob is for folder mode"),
+        ("table: labels.csv", "", r"give 'table' \(csv mode\) or 'files'"),
+        ("  audio: file", "  audio: path", r"labels.csv:1: column\(s\) \['path'\] named in sercorpus.yaml"),
+        ("scale: [1, 5]", "scale: [5, 1]", r"scale needs lo < hi"),
+        ("scale: [1, 5]", "", r"dimensional columns need 'scale"),
+        ("  anger: angry", "  anger: furious", r"label 'anger' maps to 'furious'"),
+        (
+            "genders: {f: female, m: male}",
+            "genders: {f: female, m: man}",
+            r"genders values must be female or male",
+        ),
+        ("table: labels.csv", "table: [labels.csv", r"sercorpus.yaml:\d+: invalid YAML"),
+    ],
+)
 def test_spec_errors_name_the_spec(csv_root, old, new, message):
     set_spec(csv_root, old, new)
     with pytest.raises(CorpusFormatError, match=message):

@@ -96,13 +96,23 @@ def tiny(tmp_path: Path) -> Path:
     root = tmp_path / "IEMOCAP_full_release"
     s1 = root / "Session1" / "dialog"
     text(s1 / "EmoEvaluation" / "Ses01F_impro01.txt", EVAL_IMPRO01)
-    text(s1 / "EmoEvaluation" / "Categorical" / "Ses01F_impro01_e1_cat.txt", ["Ses01F_impro01_M000 :Frustration; :Anger; ()"])
-    (s1 / "EmoEvaluation" / "._Ses01F_impro01.txt").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X\xa4\xff")
+    text(
+        s1 / "EmoEvaluation" / "Categorical" / "Ses01F_impro01_e1_cat.txt",
+        ["Ses01F_impro01_M000 :Frustration; :Anger; ()"],
+    )
+    (s1 / "EmoEvaluation" / "._Ses01F_impro01.txt").write_bytes(
+        b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X\xa4\xff"
+    )
     text(s1 / "transcriptions" / "Ses01F_impro01.txt", TRANSCRIPT_IMPRO01)
     text(root / "Session3" / "dialog" / "EmoEvaluation" / "Ses03M_impro05a.txt", EVAL_IMPRO05A)
     text(root / "Session5" / "dialog" / "EmoEvaluation" / "Ses05M_script01_1b.txt", EVAL_SCRIPT01_1B)
-    spans = {"Ses01F_impro01_F000": 8.2357 - 6.2901, "Ses01F_impro01_M000": 11.3925 - 10.0100,
-             "Ses01F_impro01_F001": 1.5, "Ses03M_impro05a_F002": 1.25, "Ses05M_script01_1b_M001": 1.0}
+    spans = {
+        "Ses01F_impro01_F000": 8.2357 - 6.2901,
+        "Ses01F_impro01_M000": 11.3925 - 10.0100,
+        "Ses01F_impro01_F001": 1.5,
+        "Ses03M_impro05a_F002": 1.25,
+        "Ses05M_script01_1b_M001": 1.0,
+    }
     for utt, seconds in spans.items():
         wav(sentence_wav(root, utt), seconds)
     return root
@@ -115,10 +125,19 @@ def load(root: Path, **options) -> tuple[dict, PrepareReport]:
 
 def test_fixture_records(tiny):
     records, report = load(tiny)
-    assert sorted(records) == ["Ses01F_impro01_F000", "Ses01F_impro01_F001", "Ses01F_impro01_M000",
-                               "Ses03M_impro05a_F002", "Ses05M_script01_1b_M001"]
+    assert sorted(records) == [
+        "Ses01F_impro01_F000",
+        "Ses01F_impro01_F001",
+        "Ses01F_impro01_M000",
+        "Ses03M_impro05a_F002",
+        "Ses05M_script01_1b_M001",
+    ]
     assert report.read == 5 and report.skipped == []
-    f000, m000, f001 = records["Ses01F_impro01_F000"], records["Ses01F_impro01_M000"], records["Ses01F_impro01_F001"]
+    f000, m000, f001 = (
+        records["Ses01F_impro01_F000"],
+        records["Ses01F_impro01_M000"],
+        records["Ses01F_impro01_F001"],
+    )
     # consensus, votes (self-evaluation excluded), soft labels with the 1/k multi-label split
     assert f000.label == "neutral" and f000.votes == {"neutral": 3.0} and f000.soft_label == {"neutral": 1.0}
     assert m000.label == "frustrated"
@@ -130,13 +149,21 @@ def test_fixture_records(tiny):
     assert (f000.speaker, f000.gender) == ("iemocap/Ses01_F", "female")
     assert m000.group == "iemocap/Session1" and m000.split is None
     # header bracket is [V, A, D] on 1-5
-    assert (m000.valence, m000.arousal, m000.dominance) == pytest.approx(((2 - 1) / 4, (3.5 - 1) / 4, (3 - 1) / 4))
+    assert (m000.valence, m000.arousal, m000.dominance) == pytest.approx(
+        ((2 - 1) / 4, (3.5 - 1) / 4, (3 - 1) / 4)
+    )
     assert f000.transcript == "Excuse me." and m000.transcript == "Do you have your forms?"
     assert f001.transcript is None
     assert m000.audio_path == "Session1/sentences/wav/Ses01F_impro01/Ses01F_impro01_M000.wav"
     assert m000.duration == pytest.approx(1.3825, abs=1e-4) and m000.sample_rate == RATE
-    assert m000.extra == {"dialog": "Ses01F_impro01", "session": 1, "improvised": True, "code": "fru",
-                          "start": 10.01, "end": 11.3925}
+    assert m000.extra == {
+        "dialog": "Ses01F_impro01",
+        "session": 1,
+        "improvised": True,
+        "code": "fru",
+        "start": 10.01,
+        "end": 11.3925,
+    }
 
 
 def test_fixture_annotations_keep_self_and_dimensions(tiny):
@@ -144,7 +171,10 @@ def test_fixture_annotations_keep_self_and_dimensions(tiny):
     by_rater = {a.rater: a for a in records["Ses01F_impro01_M000"].annotations}
     assert sorted(by_rater) == ["E1", "E2", "E3", "E4", "M1"]
     assert by_rater["M1"].kind == "self" and by_rater["M1"].categories == ["angry"]
-    assert by_rater["E1"].categories == ["frustrated", "angry"] and by_rater["E1"].native == ["Frustration", "Anger"]
+    assert by_rater["E1"].categories == ["frustrated", "angry"] and by_rater["E1"].native == [
+        "Frustration",
+        "Anger",
+    ]
     assert by_rater["E3"].categories == [] and by_rater["E3"].arousal == pytest.approx(0.5)
     e4 = by_rater["E4"]  # A-line without dom
     assert (e4.valence, e4.arousal, e4.dominance) == (0.25, 0.75, None) and e4.categories == ["neutral"]
@@ -171,10 +201,18 @@ def test_suffixed_dialogs(tiny):
     records, _ = load(tiny)
     a, b = records["Ses03M_impro05a_F002"], records["Ses05M_script01_1b_M001"]
     assert (a.speaker, a.gender, a.extra["dialog"], a.extra["improvised"]) == (
-        "iemocap/Ses03_F", "female", "Ses03M_impro05a", True)
+        "iemocap/Ses03_F",
+        "female",
+        "Ses03M_impro05a",
+        True,
+    )
     assert a.audio_path == "Session3/sentences/wav/Ses03M_impro05a/Ses03M_impro05a_F002.wav"
     assert (b.speaker, b.gender, b.extra["dialog"], b.extra["improvised"]) == (
-        "iemocap/Ses05_M", "male", "Ses05M_script01_1b", False)
+        "iemocap/Ses05_M",
+        "male",
+        "Ses05M_script01_1b",
+        False,
+    )
     assert b.label == "excited" and b.group == "iemocap/Session5"
     assert b.soft_label == pytest.approx({"excited": 2 / 3, "happy": 1 / 3})
 
@@ -192,7 +230,9 @@ def test_fixture_notes_and_counts(tiny):
 def test_unlabelled_wav_is_noted(tiny):
     stray = wav(sentence_wav(tiny, "Ses01F_impro01_M005"), 0.5)
     _, report = load(tiny)
-    assert [(n.reason, n.file) for n in report.notes if n.reason == "unlabelled-wav"] == [("unlabelled-wav", str(stray))]
+    assert [(n.reason, n.file) for n in report.notes if n.reason == "unlabelled-wav"] == [
+        ("unlabelled-wav", str(stray))
+    ]
 
 
 # ------------------------------------------------------------------------------------------ bad input
@@ -221,17 +261,24 @@ def test_missing_truncated_and_wrong_format_audio(tiny):
     assert sorted(records) == ["Ses05M_script01_1b_M001"]
     skips = {s.record.split("/")[1]: s for s in report.skipped}
     assert {k: s.reason for k, s in skips.items()} == {
-        "Ses01F_impro01_F000": "missing-audio", "Ses01F_impro01_M000": "unreadable-audio",
-        "Ses01F_impro01_F001": "wrong-sample-rate", "Ses03M_impro05a_F002": "wrong-channels"}
+        "Ses01F_impro01_F000": "missing-audio",
+        "Ses01F_impro01_M000": "unreadable-audio",
+        "Ses01F_impro01_F001": "wrong-sample-rate",
+        "Ses03M_impro05a_F002": "wrong-channels",
+    }
     assert skips["Ses01F_impro01_F000"].detail.endswith(f"(listed at {evaluation}:3)")
     assert "truncated" in skips["Ses01F_impro01_M000"].detail
-    assert "8000 Hz" in skips["Ses01F_impro01_F001"].detail and "2 channels" in skips["Ses03M_impro05a_F002"].detail
+    assert (
+        "8000 Hz" in skips["Ses01F_impro01_F001"].detail
+        and "2 channels" in skips["Ses03M_impro05a_F002"].detail
+    )
     assert report.read == 5
 
 
 def test_lfs_pointer_stops_with_an_explanation(tiny):
     sentence_wav(tiny, "Ses01F_impro01_F000").write_text(
-        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 62302\n")
+        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 62302\n"
+    )
     with pytest.raises(CorpusFormatError, match=r"git-LFS pointer.*git lfs pull"):
         load(tiny)
 
@@ -242,10 +289,25 @@ def test_lfs_pointer_stops_with_an_explanation(tiny):
         (13, f"C-E1 Frustration; Anger;{T}()", "malformed-line", 13),  # no colon/TAB after the rater
         (17, f"A-E3:{T}val high; act 3; dom  3;{T}()", "malformed-line", 17),
         (17, f"A-E3:{T}val 7; act 3; dom  3;{T}()", "malformed-line", 17),  # outside 1-5
-        (12, f"[10.0100 - 11.3925]{T}Ses01F_impro01_M000{T}bor{T}[2.0000, 3.5000, 3.0000]", "unknown-label", 12),
+        (
+            12,
+            f"[10.0100 - 11.3925]{T}Ses01F_impro01_M000{T}bor{T}[2.0000, 3.5000, 3.0000]",
+            "unknown-label",
+            12,
+        ),
         (14, f"C-E2:{T}Boredom;{T}()", "unknown-label", 14),
-        (12, f"[10.0100 - 11.3925]{T}Ses01F_impro01_M000{T}fru{T}[2.0000, 9.0000, 3.0000]", "malformed-line", 12),
-        (12, f"[10.0100 - 11.3925]{T}Ses01X_impro01_M000{T}fru{T}[2.0000, 3.5000, 3.0000]", "malformed-line", 12),
+        (
+            12,
+            f"[10.0100 - 11.3925]{T}Ses01F_impro01_M000{T}fru{T}[2.0000, 9.0000, 3.0000]",
+            "malformed-line",
+            12,
+        ),
+        (
+            12,
+            f"[10.0100 - 11.3925]{T}Ses01X_impro01_M000{T}fru{T}[2.0000, 3.5000, 3.0000]",
+            "malformed-line",
+            12,
+        ),
     ],
 )
 def test_bad_label_lines_skip_one_utterance_naming_file_and_line(tiny, line_no, new, reason, where):
@@ -260,7 +322,9 @@ def test_bad_label_lines_skip_one_utterance_naming_file_and_line(tiny, line_no, 
 
 def test_unparseable_header_is_a_counted_skip(tiny):
     evaluation = tiny / "Session1" / "dialog" / "EmoEvaluation" / "Ses01F_impro01.txt"
-    replace_line(evaluation, 12, "[10.0100 - 11.3925] Ses01F_impro01_M000 fru [2.0000, 3.5000, 3.0000]")  # spaces
+    replace_line(
+        evaluation, 12, "[10.0100 - 11.3925] Ses01F_impro01_M000 fru [2.0000, 3.5000, 3.0000]"
+    )  # spaces
     records, report = load(tiny)
     assert "Ses01F_impro01_M000" not in records
     skip = only_skip(report)  # its rater lines go down with it, they are not skipped one by one
@@ -285,13 +349,19 @@ def test_duplicate_id_is_skipped_with_its_location(tiny):
     assert len(records) == 5
     skip = only_skip(report)
     assert (skip.reason, skip.file, skip.line, skip.record) == (
-        "duplicate-id", str(other), 3, "iemocap/Ses01F_impro01_F000")
+        "duplicate-id",
+        str(other),
+        3,
+        "iemocap/Ses01F_impro01_F000",
+    )
 
 
 def test_strict_turns_a_skip_into_an_error(tiny, tmp_path):
     evaluation = tiny / "Session1" / "dialog" / "EmoEvaluation" / "Ses01F_impro01.txt"
     replace_line(evaluation, 14, f"C-E2:{T}Boredom;{T}()")
-    with pytest.raises(CorpusFormatError, match=r"Ses01F_impro01.txt:14: .*Boredom.*\[unknown-label\] \(strict mode\)"):
+    with pytest.raises(
+        CorpusFormatError, match=r"Ses01F_impro01.txt:14: .*Boredom.*\[unknown-label\] \(strict mode\)"
+    ):
         prepare("iemocap", tiny, tmp_path / "out.parquet", strict=True)
     records, report = prepare("iemocap", tiny, tmp_path / "out.parquet")
     assert len(records) == 4 and report.skip_counts() == {"unknown-label": 1}
@@ -325,9 +395,18 @@ def mini(tmp_path_factory) -> Path:
 
 def expected_votes(turn) -> dict[str, float]:
     """Split policy computed from the plan's evaluator words, independently of the loader."""
-    unified = {"Neutral": "neutral", "Happiness": "happy", "Excited": "excited", "Sadness": "sad",
-               "Anger": "angry", "Frustration": "frustrated", "Surprise": "surprised", "Fear": "fearful",
-               "Disgust": "disgusted", "Other": "other"}
+    unified = {
+        "Neutral": "neutral",
+        "Happiness": "happy",
+        "Excited": "excited",
+        "Sadness": "sad",
+        "Anger": "angry",
+        "Frustration": "frustrated",
+        "Surprise": "surprised",
+        "Fear": "fearful",
+        "Disgust": "disgusted",
+        "Other": "other",
+    }
     votes: Counter = Counter()
     for rating in turn.ratings:
         if rating.rater.startswith("E"):
@@ -340,8 +419,19 @@ def test_miniature_matches_the_plan(mini, tmp_path):
     plan = {t.utt: t for t in plan_iemocap(0)}
     records, report = prepare("iemocap", mini, tmp_path / "iemocap.parquet")
     assert len(records) == len(plan) == 90 and report.skipped == []
-    codes = {"neu": "neutral", "hap": "happy", "exc": "excited", "sad": "sad", "ang": "angry", "fru": "frustrated",
-             "sur": "surprised", "fea": "fearful", "dis": "disgusted", "oth": "other", "xxx": None}
+    codes = {
+        "neu": "neutral",
+        "hap": "happy",
+        "exc": "excited",
+        "sad": "sad",
+        "ang": "angry",
+        "fru": "frustrated",
+        "sur": "surprised",
+        "fea": "fearful",
+        "dis": "disgusted",
+        "oth": "other",
+        "xxx": None,
+    }
     for utt in records:
         turn = plan[utt.id.split("/", 1)[1]]
         letter = turn.utt.rsplit("_", 1)[1][0]
@@ -354,8 +444,9 @@ def test_miniature_matches_the_plan(mini, tmp_path):
         assert utt.transcript == turn.text
         assert utt.duration == turn.num_samples / RATE
         v, a, d = turn.header_vad
-        assert (utt.valence, utt.arousal, utt.dominance) == pytest.approx(((v - 1) / 4, (a - 1) / 4, (d - 1) / 4),
-                                                                           abs=1e-4)
+        assert (utt.valence, utt.arousal, utt.dominance) == pytest.approx(
+            ((v - 1) / 4, (a - 1) / 4, (d - 1) / 4), abs=1e-4
+        )
     sessions = Counter(u.extra["session"] for u in records)
     assert sessions == {s: 18 for s in DIALOGS}
     four = {"neutral": "neutral", "happy": "happy", "excited": "happy", "sad": "sad", "angry": "angry"}

@@ -55,7 +55,9 @@ def write_csd(path: Path, entries: dict[str, list[tuple[float, float, float]]]) 
             group["features"] = np.array([[s] for _, _, s in rows])
             group["intervals"] = np.array([[a, b] for a, b, _ in rows])
         meta = top.create_group("metadata")
-        meta.create_dataset("root name", (1,), dtype=h5py.string_dtype())[0] = json.dumps("Opinion Segment Labels")
+        meta.create_dataset("root name", (1,), dtype=h5py.string_dtype())[0] = json.dumps(
+            "Opinion Segment Labels"
+        )
 
 
 def by_id(records):
@@ -65,34 +67,58 @@ def by_id(records):
 # ------------------------------------------------------------------------------- hand-written files
 def test_raw_csv_folds_sentiment_gender_transcripts_and_dedupe(tmp_path):
     root = raw_release(tmp_path)
-    (root / "gender.csv").write_text("file,gender\nAudio/03bSnISJMiM.wav,female\nAudio/bOL9jKpeJRs.wav,male\n")
+    (root / "gender.csv").write_text(
+        "file,gender\nAudio/03bSnISJMiM.wav,female\nAudio/bOL9jKpeJRs.wav,male\n"
+    )
     transcripts = root / "Raw" / "Transcript" / "Segmented"
     transcripts.mkdir(parents=True)
-    (transcripts / "03bSnISJMiM.annotprocessed").write_text("1_DELIM_i loved this movie\n2_DELIM_but not the end\n")
+    (transcripts / "03bSnISJMiM.annotprocessed").write_text(
+        "1_DELIM_i loved this movie\n2_DELIM_but not the end\n"
+    )
     report = PrepareReport("mosi")
     recs = by_id(load_mosi(root, report))
     assert list(recs) == [f"mosi/{s}" for s in SEGMENTS]
     assert report.read == 6 and [(i.reason, i.line) for i in report.skipped] == [("duplicate-interval", 3)]
     assert "line 2" in report.skipped[0].detail
     splits = {s: recs[f"mosi/{s}"].split for s in SEGMENTS}
-    assert splits == {"03bSnISJMiM_1": "train", "03bSnISJMiM_2": "train", "bOL9jKpeJRs_1": "dev",
-                      "d6hH302o4v8_1": "test", "zzNotInAnyFold_1": None}
+    assert splits == {
+        "03bSnISJMiM_1": "train",
+        "03bSnISJMiM_2": "train",
+        "bOL9jKpeJRs_1": "dev",
+        "d6hH302o4v8_1": "test",
+        "zzNotInAnyFold_1": None,
+    }
     assert [(n.reason, n.record) for n in report.notes] == [("no-standard-fold", "mosi/zzNotInAnyFold")]
-    raw = {"03bSnISJMiM_1": 2.4, "03bSnISJMiM_2": -1.8, "bOL9jKpeJRs_1": 0.0, "d6hH302o4v8_1": -3.0,
-           "zzNotInAnyFold_1": 1.4}
+    raw = {
+        "03bSnISJMiM_1": 2.4,
+        "03bSnISJMiM_2": -1.8,
+        "bOL9jKpeJRs_1": 0.0,
+        "d6hH302o4v8_1": -3.0,
+        "zzNotInAnyFold_1": 1.4,
+    }
     for seg, s in raw.items():
         utt = recs[f"mosi/{seg}"]
         assert utt.sentiment == pytest.approx((s + 3) / 6)
-        assert utt.extra["sentiment_raw"] == s and utt.label is None and utt.votes == {} and utt.soft_label == {}
+        assert (
+            utt.extra["sentiment_raw"] == s and utt.label is None and utt.votes == {} and utt.soft_label == {}
+        )
         vid = seg.rsplit("_", 1)[0]
         assert utt.speaker == utt.group == f"mosi/{vid}"
         assert utt.audio_path == f"{SEGMENT_DIR.as_posix()}/{seg}.wav"
     assert [recs[f"mosi/{s}"].extra["class7"] for s in SEGMENTS] == [2, -2, 0, -3, 1]
-    assert [recs[f"mosi/{s}"].extra["binary"] for s in SEGMENTS] == ["positive", "negative", "positive",
-                                                                      "negative", "positive"]
+    assert [recs[f"mosi/{s}"].extra["binary"] for s in SEGMENTS] == [
+        "positive",
+        "negative",
+        "positive",
+        "negative",
+        "positive",
+    ]
     assert recs["mosi/bOL9jKpeJRs_1"].extra["binary_nonzero"] is None
     assert recs["mosi/03bSnISJMiM_2"].extra["sdk_key"] == "03bSnISJMiM[1]"
-    assert (recs["mosi/03bSnISJMiM_1"].extra["start"], recs["mosi/03bSnISJMiM_1"].extra["end"]) == (36.38, 40.12)
+    assert (recs["mosi/03bSnISJMiM_1"].extra["start"], recs["mosi/03bSnISJMiM_1"].extra["end"]) == (
+        36.38,
+        40.12,
+    )
     assert [recs[f"mosi/{s}"].gender for s in SEGMENTS] == ["female", "female", "male", None, None]
     assert recs["mosi/03bSnISJMiM_2"].transcript == "but not the end"
     assert recs["mosi/bOL9jKpeJRs_1"].transcript is None
@@ -111,10 +137,14 @@ def test_gender_file_option_and_root_being_raw_itself(tmp_path):
 
 def test_csd_aligned_keys_are_zero_based(tmp_path):
     root = raw_release(tmp_path, labels=None)
-    write_csd(root / "CMU_MOSI_Opinion_Labels.csd", {
-        "03bSnISJMiM[0]": [(36.38, 40.12, 2.4)], "03bSnISJMiM[1]": [(41.0, 44.5, -1.8)],
-        "d6hH302o4v8[0]": [(5.0, 7.0, -3.0)],
-    })
+    write_csd(
+        root / "CMU_MOSI_Opinion_Labels.csd",
+        {
+            "03bSnISJMiM[0]": [(36.38, 40.12, 2.4)],
+            "03bSnISJMiM[1]": [(41.0, 44.5, -1.8)],
+            "d6hH302o4v8[0]": [(5.0, 7.0, -3.0)],
+        },
+    )
     recs = by_id(load_mosi(root))  # no CSV: the .csd is used
     assert sorted(recs) == ["mosi/03bSnISJMiM_1", "mosi/03bSnISJMiM_2", "mosi/d6hH302o4v8_1"]
     assert recs["mosi/03bSnISJMiM_2"].sentiment == pytest.approx(1.2 / 6)
@@ -124,10 +154,17 @@ def test_csd_aligned_keys_are_zero_based(tmp_path):
 def test_csd_per_video_rows_with_duplicate_interval(tmp_path):
     root = raw_release(tmp_path, labels=None)
     (root / "csd").mkdir()
-    write_csd(root / "csd" / "CMU_MOSI_Opinion_Labels.csd", {
-        "03bSnISJMiM": [(36.38, 40.12, 2.4), (41.0, 44.5, -1.8), (41.0, 44.5, -1.8)],  # row j -> segment j+1
-        "bOL9jKpeJRs": [(10.0, 12.5, 0.0)],
-    })
+    write_csd(
+        root / "csd" / "CMU_MOSI_Opinion_Labels.csd",
+        {
+            "03bSnISJMiM": [
+                (36.38, 40.12, 2.4),
+                (41.0, 44.5, -1.8),
+                (41.0, 44.5, -1.8),
+            ],  # row j -> segment j+1
+            "bOL9jKpeJRs": [(10.0, 12.5, 0.0)],
+        },
+    )
     report = PrepareReport("mosi")
     recs = by_id(load_mosi(root, report, source="csd"))
     assert sorted(recs) == ["mosi/03bSnISJMiM_1", "mosi/03bSnISJMiM_2", "mosi/bOL9jKpeJRs_1"]
@@ -137,9 +174,13 @@ def test_csd_per_video_rows_with_duplicate_interval(tmp_path):
 
 def test_csd_is_cross_checked_against_the_csv(tmp_path):
     root = raw_release(tmp_path)
-    rows = {"03bSnISJMiM[0]": [(36.38, 40.12, 2.4)], "03bSnISJMiM[1]": [(41.0, 44.5, -1.8)],
-            "bOL9jKpeJRs[0]": [(10.0, 12.5, 0.0)], "d6hH302o4v8[0]": [(5.0, 7.0, -3.0)],
-            "zzNotInAnyFold[0]": [(3.0, 6.0, 1.4)]}
+    rows = {
+        "03bSnISJMiM[0]": [(36.38, 40.12, 2.4)],
+        "03bSnISJMiM[1]": [(41.0, 44.5, -1.8)],
+        "bOL9jKpeJRs[0]": [(10.0, 12.5, 0.0)],
+        "d6hH302o4v8[0]": [(5.0, 7.0, -3.0)],
+        "zzNotInAnyFold[0]": [(3.0, 6.0, 1.4)],
+    }
     write_csd(root / "CMU_MOSI_Opinion_Labels.csd", rows)
     report = PrepareReport("mosi")
     assert len(list(load_mosi(root, report))) == 5
@@ -191,13 +232,15 @@ def test_miniature_prepares_and_is_deterministic(tmp_path):
 # ---------------------------------------------------------------------------------------- bad input
 def test_bad_rows_and_audio_are_counted_skips_naming_file_and_line(tmp_path):
     extra = ["03bSnISJMiM_3", "03bSnISJMiM_4", "03bSnISJMiM_5", "03bSnISJMiM_6", "03bSnISJMiM_7"]
-    labels = LABELS + ("50.0,52.0,03bSnISJMiM,3\n"  # line 7: 4 fields
-                       "53.0,55.0,03bSnISJMiM,0,1.0\n"  # line 8: segment numbers are 1-based
-                       "56.0,58.0,03bSnISJMiM,1,1.0\n"  # line 9: segment 1 again, other interval
-                       "59.0,61.0,03bSnISJMiM,4,5.0\n"  # line 10: sentiment outside [-3, 3]
-                       "62.0,64.0,03bSnISJMiM,5,1.0\n"  # line 11: missing wav
-                       "65.0,67.0,03bSnISJMiM,6,1.0\n"  # line 12: truncated wav
-                       "68.0,70.0,03bSnISJMiM,7,1.0\n")  # line 13: stereo 8 kHz
+    labels = LABELS + (
+        "50.0,52.0,03bSnISJMiM,3\n"  # line 7: 4 fields
+        "53.0,55.0,03bSnISJMiM,0,1.0\n"  # line 8: segment numbers are 1-based
+        "56.0,58.0,03bSnISJMiM,1,1.0\n"  # line 9: segment 1 again, other interval
+        "59.0,61.0,03bSnISJMiM,4,5.0\n"  # line 10: sentiment outside [-3, 3]
+        "62.0,64.0,03bSnISJMiM,5,1.0\n"  # line 11: missing wav
+        "65.0,67.0,03bSnISJMiM,6,1.0\n"  # line 12: truncated wav
+        "68.0,70.0,03bSnISJMiM,7,1.0\n"
+    )  # line 13: stereo 8 kHz
     root = raw_release(tmp_path, labels, SEGMENTS + extra)
     (root / SEGMENT_DIR / "03bSnISJMiM_5.wav").unlink()
     truncated = root / SEGMENT_DIR / "03bSnISJMiM_6.wav"
@@ -207,9 +250,16 @@ def test_bad_rows_and_audio_are_counted_skips_naming_file_and_line(tmp_path):
     assert len(list(load_mosi(root, report))) == 5
     label_file = str(root / "Raw" / "Labels" / "OpinionLevelSentiment.csv")
     got = {(i.reason, i.line if i.file == label_file else Path(i.file).name) for i in report.skipped}
-    assert got == {("duplicate-interval", 3), ("malformed-line", 7), ("malformed-line", 8), ("duplicate-id", 9),
-                   ("out-of-range", 10), ("missing-audio", "03bSnISJMiM_5.wav"),
-                   ("unreadable-audio", "03bSnISJMiM_6.wav"), ("wrong-sample-rate", "03bSnISJMiM_7.wav")}
+    assert got == {
+        ("duplicate-interval", 3),
+        ("malformed-line", 7),
+        ("malformed-line", 8),
+        ("duplicate-id", 9),
+        ("out-of-range", 10),
+        ("missing-audio", "03bSnISJMiM_5.wav"),
+        ("unreadable-audio", "03bSnISJMiM_6.wav"),
+        ("wrong-sample-rate", "03bSnISJMiM_7.wav"),
+    }
     assert report.read == 13
     assert next(i for i in report.skipped if i.reason == "missing-audio").detail.endswith(f"{label_file}:11)")
     with pytest.raises(CorpusFormatError, match=r"OpinionLevelSentiment.csv:7: expected 5 fields.*strict"):

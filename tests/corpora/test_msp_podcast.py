@@ -62,9 +62,16 @@ def wav(path: Path, rate: int = 16000, channels: int = 1, seconds: float = 0.25)
     write_wav(path, np.full(shape, 0.01, dtype=np.float32), rate)
 
 
-def release(tmp_path: Path, consensus: str = CONSENSUS, detailed: str | None = EMO_DETAIL,
-            label_dir: str = "Labels", consensus_name: str = "labels_consensus.csv",
-            detailed_name: str = "labels_detailed.csv", crlf: bool = False, files=FILES) -> Path:
+def release(
+    tmp_path: Path,
+    consensus: str = CONSENSUS,
+    detailed: str | None = EMO_DETAIL,
+    label_dir: str = "Labels",
+    consensus_name: str = "labels_consensus.csv",
+    detailed_name: str = "labels_detailed.csv",
+    crlf: bool = False,
+    files=FILES,
+) -> Path:
     root = tmp_path / "MSP-PODCAST-Publish-1.12"
     eol = "\r\n" if crlf else "\n"
     (root / label_dir).mkdir(parents=True)
@@ -89,7 +96,9 @@ def test_emodetail_layout_with_crlf_partitions_and_transcripts(tmp_path):
     root = release(tmp_path, crlf=True)
     (root / "Transcripts").mkdir()
     (root / "Transcripts" / "MSP-PODCAST_0001_0008.txt").write_bytes(b"well that was the show\r\n")
-    (root / "Partitions.txt").write_bytes(b"Train; MSP-PODCAST_0001_0008.wav\r\nTest3; MSP-PODCAST_test3_0001.wav\r\n")
+    (root / "Partitions.txt").write_bytes(
+        b"Train; MSP-PODCAST_0001_0008.wav\r\nTest3; MSP-PODCAST_test3_0001.wav\r\n"
+    )
     wav(root / "Audios" / "MSP-PODCAST_test3_0001.wav")
     report = PrepareReport("msp-podcast")
     recs = by_id(load_msp_podcast(root, report))
@@ -99,21 +108,37 @@ def test_emodetail_layout_with_crlf_partitions_and_transcripts(tmp_path):
     for utt_id, dist in P_TYPE.items():
         assert recs[utt_id].soft_label == approx_dist(dist)
     assert x.votes == {"happy": 1.0, "sad": 1.0}
-    assert (a.speaker, a.gender, a.split, a.group) == ("msp-podcast/127", "female", "train", "msp-podcast/127")
+    assert (a.speaker, a.gender, a.split, a.group) == (
+        "msp-podcast/127",
+        "female",
+        "train",
+        "msp-podcast/127",
+    )
     assert (x.speaker, x.gender, x.split, x.group) == (None, None, "dev", None)
     assert (b.speaker, b.gender, b.split) == ("msp-podcast/903", "male", "test1")
     assert a.arousal == pytest.approx((4.2 - 1) / 6) and a.valence == pytest.approx(0.5)
     assert x.arousal == pytest.approx((5.428571428571429 - 1) / 6) and b.valence == pytest.approx(0.8 / 6)
     assert a.transcript == "well that was the show" and b.transcript is None
-    assert a.audio_path == "Audios/MSP-PODCAST_0001_0008.wav" and a.duration == 0.25 and a.sample_rate == 16000
+    assert (
+        a.audio_path == "Audios/MSP-PODCAST_0001_0008.wav" and a.duration == 0.25 and a.sample_rate == 16000
+    )
     first = a.annotations[0]
     assert (first.rater, first.categories, first.secondary, first.native) == (
-        "WORKER00000410", ["neutral"], ["neutral", "other"], ["Neutral", "Neutral", "Concerned"])
+        "WORKER00000410",
+        ["neutral"],
+        ["neutral", "other"],
+        ["Neutral", "Neutral", "Concerned"],
+    )
     assert (first.arousal, first.valence, first.dominance) == pytest.approx((0.5, 0.5, 4 / 6))
     assert a.annotations[1].categories == ["other"] and a.annotations[1].native == ["Other-bored"]
     assert a.annotations[2].secondary == []  # secondary field absent
     test3 = recs["msp-podcast/MSP-PODCAST_test3_0001"]
-    assert (test3.split, test3.label, test3.votes, test3.extra["labels_withheld"]) == ("test3", None, {}, True)
+    assert (test3.split, test3.label, test3.votes, test3.extra["labels_withheld"]) == (
+        "test3",
+        None,
+        {},
+        True,
+    )
     assert [n.reason for n in report.notes] == ["labels-withheld"]
 
 
@@ -121,8 +146,12 @@ def test_s_type_soft_labels_use_secondary_tags(tmp_path):
     recs = by_id(load_msp_podcast(release(tmp_path), secondary=True))
     for utt_id, dist in S_TYPE.items():
         assert recs[utt_id].soft_label == approx_dist(dist)
-    assert recs["msp-podcast/MSP-PODCAST_0612_0031"].votes == {"angry": 2, "frustrated": 1, "disgusted": 1,
-                                                              "other": 1}
+    assert recs["msp-podcast/MSP-PODCAST_0612_0031"].votes == {
+        "angry": 2,
+        "frustrated": 1,
+        "disgusted": 1,
+        "other": 1,
+    }
 
 
 def _columns_csv(worker_column: str) -> str:
@@ -135,42 +164,64 @@ def _columns_csv(worker_column: str) -> str:
 def _json_detailed() -> str:
     data: dict[str, dict] = {}
     for name, worker, major, second, act, val, dom in COLUMN_ROWS:
-        data.setdefault(name, {})[worker] = {"EmoClass_Major": major, "EmoClass_Second": second,
-                                             "EmoAct": float(act), "EmoVal": float(val), "EmoDom": float(dom)}
+        data.setdefault(name, {})[worker] = {
+            "EmoClass_Major": major,
+            "EmoClass_Second": second,
+            "EmoAct": float(act),
+            "EmoVal": float(val),
+            "EmoDom": float(dom),
+        }
     return json.dumps(data)
 
 
-@pytest.mark.parametrize("layout, name, text", [
-    ("v1.6 columns", "labels_detailed.csv", _columns_csv("Workers")),
-    ("v2.0 columns", "labels_detailed.csv", _columns_csv("WorkerID")),
-    ("JSON", "labels_detailed.json", _json_detailed()),
-    ("EmoDetail", "Labels_Detailed.CSV", EMO_DETAIL),
-])
+@pytest.mark.parametrize(
+    "layout, name, text",
+    [
+        ("v1.6 columns", "labels_detailed.csv", _columns_csv("Workers")),
+        ("v2.0 columns", "labels_detailed.csv", _columns_csv("WorkerID")),
+        ("JSON", "labels_detailed.json", _json_detailed()),
+        ("EmoDetail", "Labels_Detailed.CSV", EMO_DETAIL),
+    ],
+)
 def test_every_detailed_layout_gives_the_same_votes(tmp_path, layout, name, text):
     for secondary, expected in ((False, P_TYPE), (True, S_TYPE)):
-        recs = by_id(load_msp_podcast(release(tmp_path / str(secondary), detailed=text, detailed_name=name),
-                                      secondary=secondary))
+        recs = by_id(
+            load_msp_podcast(
+                release(tmp_path / str(secondary), detailed=text, detailed_name=name), secondary=secondary
+            )
+        )
         for utt_id, dist in expected.items():
             assert recs[utt_id].soft_label == approx_dist(dist), layout
         assert [len(recs[i].annotations) for i in expected] == [3, 2, 3]
 
 
-@pytest.mark.parametrize("label_dir, consensus_name", [
-    ("label", "labels_concensus.csv"),  # v1.6
-    ("Labels", "labels_concensus.csv"),  # v1.7, v1.8
-    ("labels", "labels_concensus.csv"),  # v1.9
-    ("LABELS", "Labels_Consensus.CSV"),  # any case
-])
+@pytest.mark.parametrize(
+    "label_dir, consensus_name",
+    [
+        ("label", "labels_concensus.csv"),  # v1.6
+        ("Labels", "labels_concensus.csv"),  # v1.7, v1.8
+        ("labels", "labels_concensus.csv"),  # v1.9
+        ("LABELS", "Labels_Consensus.CSV"),  # any case
+    ],
+)
 def test_label_folder_and_spelling_matched_case_insensitively(tmp_path, label_dir, consensus_name):
     consensus = CONSENSUS.replace("Development", "Validation")  # <= v1.8 name of the dev split
-    recs = by_id(load_msp_podcast(release(tmp_path, consensus, label_dir=label_dir, consensus_name=consensus_name)))
+    recs = by_id(
+        load_msp_podcast(release(tmp_path, consensus, label_dir=label_dir, consensus_name=consensus_name))
+    )
     assert len(recs) == 3 and recs["msp-podcast/MSP-PODCAST_0047_0295_0001"].split == "dev"
 
 
 def test_consensus_json_twin(tmp_path):
     rows = list(csv.DictReader(CONSENSUS.splitlines()))
-    data = {r.pop("FileName"): {**r, "EmoAct": float(r["EmoAct"]), "SpkrID": int(r["SpkrID"])
-                                if r["SpkrID"].isdigit() else r["SpkrID"]} for r in rows}
+    data = {
+        r.pop("FileName"): {
+            **r,
+            "EmoAct": float(r["EmoAct"]),
+            "SpkrID": int(r["SpkrID"]) if r["SpkrID"].isdigit() else r["SpkrID"],
+        }
+        for r in rows
+    }
     root = release(tmp_path, json.dumps(data), consensus_name="labels_consensus.json")
     recs = by_id(load_msp_podcast(root))
     assert recs["msp-podcast/MSP-PODCAST_0612_0031"].speaker == "msp-podcast/903"
@@ -179,10 +230,12 @@ def test_consensus_json_twin(tmp_path):
 
 
 def test_split_set_names_and_partitions_fill_empty_split(tmp_path):
-    consensus = ("FileName,EmoClass,EmoAct,EmoVal,EmoDom,SpkrID,Gender,Split_Set\n"
-                 "MSP-PODCAST_0001_0008.wav,H,4,4,4,1,Male,Test2\n"
-                 "MSP-PODCAST_0047_0295_0001.wav,S,4,4,4,2,Female,Test3\n"
-                 "MSP-PODCAST_0612_0031.wav,O,4,4,4,3,Male,\n")
+    consensus = (
+        "FileName,EmoClass,EmoAct,EmoVal,EmoDom,SpkrID,Gender,Split_Set\n"
+        "MSP-PODCAST_0001_0008.wav,H,4,4,4,1,Male,Test2\n"
+        "MSP-PODCAST_0047_0295_0001.wav,S,4,4,4,2,Female,Test3\n"
+        "MSP-PODCAST_0612_0031.wav,O,4,4,4,3,Male,\n"
+    )
     root = release(tmp_path, consensus, detailed=None)
     (root / "Partitions.txt").write_text("Test1; MSP-PODCAST_0612_0031.wav\n")
     report = PrepareReport("msp-podcast")
@@ -230,20 +283,41 @@ def test_miniature_prepares_with_planned_counts(miniature):
     root, records, report = miniature
     assert (root / "Labels" / "labels_consensus.csv").read_bytes().count(b"\r\n") > 250  # CRLF release
     rows, votes = _miniature_truth(root)
-    codes = {"N": "neutral", "H": "happy", "S": "sad", "A": "angry", "U": "surprised", "F": "fearful",
-             "D": "disgusted", "C": "contempt", "O": "other", "X": None}
+    codes = {
+        "N": "neutral",
+        "H": "happy",
+        "S": "sad",
+        "A": "angry",
+        "U": "surprised",
+        "F": "fearful",
+        "D": "disgusted",
+        "C": "contempt",
+        "O": "other",
+        "X": None,
+    }
     splits = {"Train": "train", "Development": "dev", "Test1": "test1", "Test2": "test2"}
     kept = [r for r in rows if r["FileName"] != OUTLIER]
     assert len(records) == len(kept) + 3 and report.read == len(rows) + 3  # + label-withheld Test3 files
     assert report.skip_counts() == {"wrong-sample-rate": 1}  # the stereo 44.1 kHz outlier
     got = Counter((u.split, u.label) for u in records)
-    assert got == Counter((splits[r["Split_Set"]], codes[r["EmoClass"]]) for r in kept) + Counter({("test3", None): 3})
+    assert got == Counter((splits[r["Split_Set"]], codes[r["EmoClass"]]) for r in kept) + Counter(
+        {("test3", None): 3}
+    )
     planned = expected_counts()
     for split in ("Train", "Test1"):
         for code in "NHSA":
             assert got[(splits[split], codes[code])] == planned[(split, code)] >= 25
-    words = {"Neutral": "neutral", "Happy": "happy", "Sad": "sad", "Angry": "angry", "Surprise": "surprised",
-             "Fear": "fearful", "Disgust": "disgusted", "Contempt": "contempt", "Other": "other"}
+    words = {
+        "Neutral": "neutral",
+        "Happy": "happy",
+        "Sad": "sad",
+        "Angry": "angry",
+        "Surprise": "surprised",
+        "Fear": "fearful",
+        "Disgust": "disgusted",
+        "Contempt": "contempt",
+        "Other": "other",
+    }
     recs = by_id(records)
     for row in kept:
         utt = recs["msp-podcast/" + row["FileName"][:-4]]
@@ -279,17 +353,21 @@ def test_miniature_versions_and_determinism(tmp_path, version):
 # ---------------------------------------------------------------------------------------- bad input
 def test_bad_lines_and_audio_are_counted_skips_naming_file_and_line(tmp_path):
     files = FILES + ["MSP-PODCAST_0700_0001.wav", "MSP-PODCAST_0700_0002.wav", "MSP-PODCAST_0700_0003.wav"]
-    consensus = CONSENSUS + ("MSP-PODCAST_0700_0001.wav,Z,4,4,4,5,Male,Train\n"  # line 5: unknown code
-                             "MSP-PODCAST_0700_0002.wav,N,4,4\n"  # line 6: malformed
-                             "MSP-PODCAST_0001_0008.wav,N,4,4,4,127,Female,Train\n"  # line 7: duplicate id
-                             "MSP-PODCAST_0700_0003.wav,N,4,9.5,4,5,Male,Train\n"  # line 8: V out of 1-7
-                             "MSP-PODCAST_0700_0004.wav,H,4,4,4,5,Male,Train\n"  # line 9: no audio
-                             "MSP-PODCAST_0700_0005.wav,H,4,4,4,5,Male,Train\n"  # line 10: truncated wav
-                             "MSP-PODCAST_0700_0006.wav,H,4,4,4,5,Male,Train\n"  # line 11: 8 kHz
-                             "MSP-PODCAST_0700_0007.wav,H,4,4,4,5,Male,Train\n")  # line 12: stereo
-    detailed = EMO_DETAIL + ('MSP-PODCAST_0612_0031.wav,"WORKER00000999; Grumpy; A:6.0; V:1.0; D:6.0;"\n'  # 10
-                             'MSP-PODCAST_0612_0031.wav,"WORKER00000998"\n'  # 11: malformed EmoDetail
-                             'MSP-PODCAST_0612_0031.wav,"WORKER00000777; Sad; A:1.0; V:1.0; D:1.0;"\n')  # 12
+    consensus = CONSENSUS + (
+        "MSP-PODCAST_0700_0001.wav,Z,4,4,4,5,Male,Train\n"  # line 5: unknown code
+        "MSP-PODCAST_0700_0002.wav,N,4,4\n"  # line 6: malformed
+        "MSP-PODCAST_0001_0008.wav,N,4,4,4,127,Female,Train\n"  # line 7: duplicate id
+        "MSP-PODCAST_0700_0003.wav,N,4,9.5,4,5,Male,Train\n"  # line 8: V out of 1-7
+        "MSP-PODCAST_0700_0004.wav,H,4,4,4,5,Male,Train\n"  # line 9: no audio
+        "MSP-PODCAST_0700_0005.wav,H,4,4,4,5,Male,Train\n"  # line 10: truncated wav
+        "MSP-PODCAST_0700_0006.wav,H,4,4,4,5,Male,Train\n"  # line 11: 8 kHz
+        "MSP-PODCAST_0700_0007.wav,H,4,4,4,5,Male,Train\n"
+    )  # line 12: stereo
+    detailed = EMO_DETAIL + (
+        'MSP-PODCAST_0612_0031.wav,"WORKER00000999; Grumpy; A:6.0; V:1.0; D:6.0;"\n'  # 10
+        'MSP-PODCAST_0612_0031.wav,"WORKER00000998"\n'  # 11: malformed EmoDetail
+        'MSP-PODCAST_0612_0031.wav,"WORKER00000777; Sad; A:1.0; V:1.0; D:1.0;"\n'
+    )  # 12
     root = release(tmp_path, consensus, detailed, files=files)
     wav(root / "Audios" / "MSP-PODCAST_0700_0005.wav")
     truncated = root / "Audios" / "MSP-PODCAST_0700_0005.wav"
@@ -299,23 +377,32 @@ def test_bad_lines_and_audio_are_counted_skips_naming_file_and_line(tmp_path):
     report = PrepareReport("msp-podcast")
     recs = by_id(load_msp_podcast(root, report))
     assert set(recs) == {f"msp-podcast/{n[:-4]}" for n in FILES}
-    assert recs["msp-podcast/MSP-PODCAST_0612_0031"].soft_label == approx_dist(P_TYPE["msp-podcast/MSP-PODCAST_0612_0031"])
+    assert recs["msp-podcast/MSP-PODCAST_0612_0031"].soft_label == approx_dist(
+        P_TYPE["msp-podcast/MSP-PODCAST_0612_0031"]
+    )
     consensus_file = str(root / "Labels" / "labels_consensus.csv")
     detailed_file = str(root / "Labels" / "labels_detailed.csv")
     where = {(i.reason, Path(i.file).name, i.line) for i in report.skipped}
     assert where == {
-        ("unknown-label", "labels_consensus.csv", 5), ("malformed-line", "labels_consensus.csv", 6),
-        ("duplicate-id", "labels_consensus.csv", 7), ("malformed-line", "labels_consensus.csv", 8),
-        ("missing-audio", "MSP-PODCAST_0700_0004.wav", None), ("unreadable-audio", "MSP-PODCAST_0700_0005.wav", None),
-        ("wrong-sample-rate", "MSP-PODCAST_0700_0006.wav", None), ("wrong-channels", "MSP-PODCAST_0700_0007.wav", None),
-        ("unknown-label", "labels_detailed.csv", 10), ("malformed-line", "labels_detailed.csv", 11),
+        ("unknown-label", "labels_consensus.csv", 5),
+        ("malformed-line", "labels_consensus.csv", 6),
+        ("duplicate-id", "labels_consensus.csv", 7),
+        ("malformed-line", "labels_consensus.csv", 8),
+        ("missing-audio", "MSP-PODCAST_0700_0004.wav", None),
+        ("unreadable-audio", "MSP-PODCAST_0700_0005.wav", None),
+        ("wrong-sample-rate", "MSP-PODCAST_0700_0006.wav", None),
+        ("wrong-channels", "MSP-PODCAST_0700_0007.wav", None),
+        ("unknown-label", "labels_detailed.csv", 10),
+        ("malformed-line", "labels_detailed.csv", 11),
         ("duplicate-rating", "labels_detailed.csv", 12),
     }
     details = {i.reason + str(i.line): i.detail for i in report.skipped}
     assert "'Z'" in details["unknown-label5"] and "9.5" in details["malformed-line8"]
     missing = next(i for i in report.skipped if i.reason == "missing-audio")
     assert missing.detail.endswith(f"{consensus_file}:9)")
-    assert "Grumpy" in next(i.detail for i in report.skipped if i.file == detailed_file and i.reason == "unknown-label")
+    assert "Grumpy" in next(
+        i.detail for i in report.skipped if i.file == detailed_file and i.reason == "unknown-label"
+    )
     assert report.read == 11
     with pytest.raises(CorpusFormatError, match=r"labels_detailed.csv:11: EmoDetail needs .*strict"):
         list(load_msp_podcast(root, PrepareReport("msp-podcast", strict=True)))  # ratings are read first

@@ -46,7 +46,9 @@ def mean_std(values: Iterable[float | MetricValue | None], *, ddof: int = 1) -> 
     n = len(defined)
     null_note = f"{n_null} null value(s) left out" if n_null else None
     if n == 0:
-        return Aggregate(None, None, 0, n_null, ddof, "no defined value" + (f" ({null_note})" if null_note else ""))
+        return Aggregate(
+            None, None, 0, n_null, ddof, "no defined value" + (f" ({null_note})" if null_note else "")
+        )
     arr = np.asarray(defined)
     mean = float(arr.mean())
     if n <= ddof:
@@ -55,7 +57,9 @@ def mean_std(values: Iterable[float | MetricValue | None], *, ddof: int = 1) -> 
     return Aggregate(mean, float(arr.std(ddof=ddof)), n, n_null, ddof, null_note)
 
 
-def aggregate_runs(runs: Sequence[Mapping[str, float | MetricValue | None]], *, ddof: int = 1) -> dict[str, Aggregate]:
+def aggregate_runs(
+    runs: Sequence[Mapping[str, float | MetricValue | None]], *, ddof: int = 1
+) -> dict[str, Aggregate]:
     """Per metric name, :func:`mean_std` over the runs; a metric missing from a run counts as null there."""
     if not runs:
         raise EvaluationError("no runs to aggregate")

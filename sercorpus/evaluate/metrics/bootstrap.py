@@ -76,8 +76,12 @@ def _summarise(
     defined = np.array([v for v in values if v is not None], dtype=np.float64)
     n_null = len(values) - defined.size
 
-    def result(low: float | None, high: float | None, mean: float | None, std: float | None, reason: str | None) -> BootstrapCI:
-        return BootstrapCI(estimate, low, high, mean, std, confidence, n_repeats, n_null, draw, clustered, seed, reason)
+    def result(
+        low: float | None, high: float | None, mean: float | None, std: float | None, reason: str | None
+    ) -> BootstrapCI:
+        return BootstrapCI(
+            estimate, low, high, mean, std, confidence, n_repeats, n_null, draw, clustered, seed, reason
+        )
 
     if defined.size == 0:
         return result(None, None, None, None, "the statistic is undefined on every resample")
@@ -137,14 +141,18 @@ def speaker_bootstrap_ci(
         raise EvaluationError("the test set is empty: nothing to bootstrap")
     for i, s in enumerate(spk):
         if s is None or (isinstance(s, float) and math.isnan(s)):
-            raise EvaluationError(f"speaker: row {i} has no speaker id; a clustered bootstrap needs one per row")
+            raise EvaluationError(
+                f"speaker: row {i} has no speaker id; a clustered bootstrap needs one per row"
+            )
     groups: dict[Hashable, list[int]] = {}
     for i, s in enumerate(spk):
         groups.setdefault(s, []).append(i)
     members = [np.asarray(groups[s], dtype=np.int64) for s in sorted(groups, key=str)]
     draw = len(members) if n_clusters is None else int(n_clusters)
     if draw < 1:
-        raise EvaluationError(f"n_clusters must be >= 1 (or None for the number of speakers), got {n_clusters}")
+        raise EvaluationError(
+            f"n_clusters must be >= 1 (or None for the number of speakers), got {n_clusters}"
+        )
     rng = np.random.default_rng(seed)
 
     def resamples() -> list[np.ndarray]:

@@ -119,13 +119,17 @@ def unweighted_average_recall(
     return uar_from_confusion(confusion_from_codes(t, p, len(cls)))
 
 
-def accuracy(y_true: Labels, y_pred: Labels, classes: Sequence[Hashable], ids: Sequence[str] | None = None) -> float:
+def accuracy(
+    y_true: Labels, y_pred: Labels, classes: Sequence[Hashable], ids: Sequence[str] | None = None
+) -> float:
     """WA (weighted accuracy) = accuracy: share of utterances whose prediction equals the truth."""
     t, p, _ = encode_pair(y_true, y_pred, classes, ids)
     return float(np.mean(t == p))
 
 
-def macro_f1(y_true: Labels, y_pred: Labels, classes: Sequence[Hashable], ids: Sequence[str] | None = None) -> float:
+def macro_f1(
+    y_true: Labels, y_pred: Labels, classes: Sequence[Hashable], ids: Sequence[str] | None = None
+) -> float:
     """Unweighted mean of per-class F1 over the classes in truth ∪ prediction (sklearn ``average="macro"``).
 
     Degenerate cases: all predictions one class -> every other present class has F1 0; a class in the list
@@ -135,7 +139,9 @@ def macro_f1(y_true: Labels, y_pred: Labels, classes: Sequence[Hashable], ids: S
     return macro_f1_from_confusion(confusion_from_codes(t, p, len(cls)))
 
 
-def weighted_f1(y_true: Labels, y_pred: Labels, classes: Sequence[Hashable], ids: Sequence[str] | None = None) -> float:
+def weighted_f1(
+    y_true: Labels, y_pred: Labels, classes: Sequence[Hashable], ids: Sequence[str] | None = None
+) -> float:
     """Per-class F1 weighted by truth support (sklearn ``average="weighted"``); only-predicted classes weigh 0."""
     t, p, cls = encode_pair(y_true, y_pred, classes, ids)
     return weighted_f1_from_confusion(confusion_from_codes(t, p, len(cls)))

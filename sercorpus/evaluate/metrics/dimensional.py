@@ -23,7 +23,9 @@ from sercorpus.evaluate.metrics.value import MetricValue
 from sercorpus.evaluate.validation import check_finite_vector, check_nonempty, check_same_length
 
 
-def _pair(truth: Sequence[float] | np.ndarray, prediction: Sequence[float] | np.ndarray, ids: Sequence[str] | None):
+def _pair(
+    truth: Sequence[float] | np.ndarray, prediction: Sequence[float] | np.ndarray, ids: Sequence[str] | None
+):
     n = check_same_length(truth=truth, prediction=prediction)
     check_nonempty(n)
     return check_finite_vector(truth, "truth", ids), check_finite_vector(prediction, "prediction", ids)
@@ -42,7 +44,11 @@ def ccc_arrays(t: np.ndarray, p: np.ndarray) -> MetricValue:
         var = float(t.var()) + float(p.var())  # the non-constant side's variance (0 for a constant)
         if t_const and p_const and shift == 0.0:
             return MetricValue(None, "truth and prediction are the same constant: CCC is 0/0")
-        which = "truth and prediction are" if t_const and p_const else ("truth is" if t_const else "prediction is")
+        which = (
+            "truth and prediction are"
+            if t_const and p_const
+            else ("truth is" if t_const else "prediction is")
+        )
         if var + shift == 0.0:  # pragma: no cover - excluded above; kept as a guard
             return MetricValue(None, f"{which} constant: CCC is 0/0")
         return MetricValue(0.0, f"{which} constant: covariance 0, so CCC = 0")
@@ -53,7 +59,9 @@ def ccc_arrays(t: np.ndarray, p: np.ndarray) -> MetricValue:
 
 
 def concordance_cc(
-    truth: Sequence[float] | np.ndarray, prediction: Sequence[float] | np.ndarray, ids: Sequence[str] | None = None
+    truth: Sequence[float] | np.ndarray,
+    prediction: Sequence[float] | np.ndarray,
+    ids: Sequence[str] | None = None,
 ) -> MetricValue:
     """Lin's concordance correlation coefficient in [-1, 1] (population moments); see the module doc."""
     t, p = _pair(truth, prediction, ids)
@@ -70,7 +78,9 @@ def pearson_arrays(t: np.ndarray, p: np.ndarray) -> MetricValue:
 
 
 def pearson_r(
-    truth: Sequence[float] | np.ndarray, prediction: Sequence[float] | np.ndarray, ids: Sequence[str] | None = None
+    truth: Sequence[float] | np.ndarray,
+    prediction: Sequence[float] | np.ndarray,
+    ids: Sequence[str] | None = None,
 ) -> MetricValue:
     """Pearson's correlation in [-1, 1]; null (with the reason) when either side is constant."""
     t, p = _pair(truth, prediction, ids)
@@ -78,7 +88,9 @@ def pearson_r(
 
 
 def mean_absolute_error(
-    truth: Sequence[float] | np.ndarray, prediction: Sequence[float] | np.ndarray, ids: Sequence[str] | None = None
+    truth: Sequence[float] | np.ndarray,
+    prediction: Sequence[float] | np.ndarray,
+    ids: Sequence[str] | None = None,
 ) -> float:
     """Mean absolute difference; in the units of the dimension (sercorpus dimensions live in [0, 1])."""
     t, p = _pair(truth, prediction, ids)

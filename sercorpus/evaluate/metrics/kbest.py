@@ -73,7 +73,12 @@ def top_k_labels(scores: Any, classes: Sequence[Hashable], k: int) -> list[list[
 
 
 def _prepare(
-    y_true: Labels, probabilities: Any, classes: Sequence[Hashable], k: int, ids: Sequence[str] | None, atol: float
+    y_true: Labels,
+    probabilities: Any,
+    classes: Sequence[Hashable],
+    k: int,
+    ids: Sequence[str] | None,
+    atol: float,
 ) -> tuple[np.ndarray, np.ndarray, tuple[Hashable, ...], int]:
     cls = check_classes(classes)
     probs = check_probabilities(probabilities, "probabilities", n_classes=len(cls), ids=ids, atol=atol)
@@ -174,6 +179,13 @@ def pa_uar_k_best(
 ) -> PaUAR:
     """paUAR-X on k-best: the share of speakers whose k-best UAR exceeds ``threshold``."""
     per = per_speaker_k_best_uar(
-        y_true, probabilities, speakers, classes, k, min_utterances=min_utterances, min_classes=min_classes, ids=ids
+        y_true,
+        probabilities,
+        speakers,
+        classes,
+        k,
+        min_utterances=min_utterances,
+        min_classes=min_classes,
+        ids=ids,
     )
     return pa_uar(per, threshold, strict=strict)

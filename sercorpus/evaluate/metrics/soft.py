@@ -34,11 +34,15 @@ from sercorpus.evaluate.validation import (
 )
 
 
-def _pair(target: Any, prediction: Any, ids: Sequence[str] | None, atol: float) -> tuple[np.ndarray, np.ndarray]:
+def _pair(
+    target: Any, prediction: Any, ids: Sequence[str] | None, atol: float
+) -> tuple[np.ndarray, np.ndarray]:
     t = check_probabilities(target, "target distribution", ids=ids, atol=atol)
     q = check_probabilities(prediction, "predicted distribution", n_classes=t.shape[1], ids=ids, atol=atol)
     if t.shape[0] != q.shape[0]:
-        raise EvaluationError(f"inputs differ in length: target={t.shape[0]} rows, prediction={q.shape[0]} rows")
+        raise EvaluationError(
+            f"inputs differ in length: target={t.shape[0]} rows, prediction={q.shape[0]} rows"
+        )
     check_nonempty(t.shape[0])
     return t / t.sum(axis=1, keepdims=True), q / q.sum(axis=1, keepdims=True)
 
@@ -92,13 +96,17 @@ def js_divergence(
     return value / math.log(base) if base else value
 
 
-def brier_score(target: Any, prediction: Any, *, ids: Sequence[str] | None = None, atol: float = PROB_SUM_ATOL) -> float:
+def brier_score(
+    target: Any, prediction: Any, *, ids: Sequence[str] | None = None, atol: float = PROB_SUM_ATOL
+) -> float:
     """Mean squared distance between the distributions, summed over classes (multiclass Brier, in [0, 2])."""
     t, q = _pair(target, prediction, ids, atol)
     return float(np.mean(np.sum((q - t) ** 2, axis=1)))
 
 
-def one_hot(labels: Sequence[Any], classes: Sequence[Hashable], ids: Sequence[str] | None = None) -> np.ndarray:
+def one_hot(
+    labels: Sequence[Any], classes: Sequence[Hashable], ids: Sequence[str] | None = None
+) -> np.ndarray:
     """Hard labels as one-hot target rows (float64) in the order of ``classes``."""
     cls = check_classes(classes)
     codes = encode_labels(labels, cls, "truth", ids)

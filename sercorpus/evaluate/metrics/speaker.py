@@ -23,7 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from sercorpus.evaluate.errors import EvaluationError
-from sercorpus.evaluate.metrics.classification import Labels, confusion_from_codes, encode_pair, uar_from_confusion
+from sercorpus.evaluate.metrics.classification import (
+    Labels,
+    confusion_from_codes,
+    encode_pair,
+    uar_from_confusion,
+)
 from sercorpus.evaluate.validation import check_same_length, row_name
 
 
@@ -85,7 +90,9 @@ def _percent(threshold: float) -> str:
 
 def check_threshold(threshold: float) -> float:
     if not (0.0 <= threshold <= 1.0):
-        raise EvaluationError(f"paUAR threshold must be a fraction in [0, 1] (0.75 for paUAR-75), got {threshold!r}")
+        raise EvaluationError(
+            f"paUAR threshold must be a fraction in [0, 1] (0.75 for paUAR-75), got {threshold!r}"
+        )
     return float(threshold)
 
 
@@ -104,7 +111,9 @@ def per_speaker_uar(
     A missing speaker id (``None``) is an error: drop or name those rows first (the scorer does, and reports).
     """
     if min_utterances < 1 or min_classes < 1:
-        raise EvaluationError(f"min_utterances and min_classes must be >= 1, got {min_utterances}, {min_classes}")
+        raise EvaluationError(
+            f"min_utterances and min_classes must be >= 1, got {min_utterances}, {min_classes}"
+        )
     check_same_length(y_true=y_true, y_pred=y_pred, speakers=speakers)
     t, p, cls = encode_pair(y_true, y_pred, classes, ids)
     groups: dict[str, list[int]] = {}
@@ -119,9 +128,13 @@ def per_speaker_uar(
         if n < min_utterances:
             excluded.append(ExcludedSpeaker(spk, n, k, f"{n} utterance(s) < min_utterances={min_utterances}"))
         elif k < min_classes:
-            excluded.append(ExcludedSpeaker(spk, n, k, f"{k} class(es) in the truth < min_classes={min_classes}"))
+            excluded.append(
+                ExcludedSpeaker(spk, n, k, f"{k} class(es) in the truth < min_classes={min_classes}")
+            )
         else:
-            scores.append(SpeakerScore(spk, n, k, uar_from_confusion(confusion_from_codes(t[idx], p[idx], len(cls)))))
+            scores.append(
+                SpeakerScore(spk, n, k, uar_from_confusion(confusion_from_codes(t[idx], p[idx], len(cls))))
+            )
     return PerSpeakerUAR(tuple(scores), tuple(excluded), min_utterances, min_classes)
 
 

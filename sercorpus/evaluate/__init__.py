@@ -1,0 +1,1 @@
+"""Evaluation: metrics, predictions tables, scoring, reports, late fusion (see docs/metrics.md)."""
