@@ -6,12 +6,11 @@ Kept out of :mod:`sercorpus.demo` so the demo module stays a list of stages owne
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 from sercorpus.core.atomic import atomic_output
 from sercorpus.core.manifest import read_manifest, write_manifest
 from sercorpus.core.schema import Utterance
-from sercorpus.demo.context import DemoContext
+from sercorpus.demo.context import Block, DemoContext, Image, Table
 from sercorpus.selection.filters import FilterSpec, filter_records
 from sercorpus.selection.splits import check_leakage, guard_leakage, make_splits
 from sercorpus.selection.stats import compute_stats, split_order, stats_markdown, stats_png
@@ -23,7 +22,7 @@ VIEW = "4class"
 SPLIT_MAP = {"train": "train", "test": "test1"}  # IEMOCAP fold split -> MSP-Podcast split
 
 
-def stage_subsets(ctx: DemoContext) -> list[str]:
+def stage_subsets(ctx: DemoContext) -> list[Block]:
     """IEMOCAP fold (Session5 = test), an MSP*-style matched MSP-Podcast subset, and their stats.
 
     Leave-one-session-out split of the IEMOCAP miniature, then an MSP-Podcast subset whose 4-class counts
@@ -65,13 +64,14 @@ def stage_subsets(ctx: DemoContext) -> list[str]:
     ctx.state["iemocap_fold5"] = fold_path
 
     ref_counts, star_counts = cell_counts(fold.records, VIEW), cell_counts(result.records, VIEW)
-    lines.append(
+    blocks: list[Block] = [*lines]
+    blocks.append(
         f"MSP* = MSP-Podcast subset matched to the IEMOCAP fold in view {VIEW} "
         f"(train->train, test->test1, seed {ctx.seed}): {_sizes(result.records)}"
     )
-    lines += side_by_side(ref_counts, star_counts)
+    blocks.append(side_by_side(ref_counts, star_counts))
     exact = all(ref_counts.get(ref, {}) == star_counts.get(target, {}) for ref, target in SPLIT_MAP.items())
-    lines.append("per-class counts match exactly: " + ("yes" if exact else "NO (see NOTE above)"))
+    blocks.append("per-class counts match exactly: " + ("yes" if exact else "NO (see NOTE above)"))
 
     in_view = filter_records(fold.records + result.records, FilterSpec(view=VIEW, drop_null=True)).records
     stats = compute_stats(in_view, view=VIEW)  # the records a 4-class model sees: shares comparable
@@ -79,43 +79,53 @@ def stage_subsets(ctx: DemoContext) -> list[str]:
     with atomic_output(md_path, "w") as handle:
         handle.write(stats_markdown(stats, "IEMOCAP fold 5 vs MSP*"))
     png_path = stats_png(stats, ctx.out_dir / "stats" / "iemocap-vs-msp-star.png", "IEMOCAP fold 5 vs MSP*")
-    for row in stats.rows:
-        lines.append(
-            f"stats {row.corpus}/{row.split}: n={row.n}, {row.hours * 60:.1f} min, {row.speakers} speakers, "
-            f"F/M/? {row.gender_share('female'):.0f}/{row.gender_share('male'):.0f}/"
-            f"{row.gender_share('unknown'):.0f}%, agreement "
-            + (f"{row.agreement:.2f}" if row.agreement is not None else "-")
+    blocks.append(
+        Table(
+            ["corpus", "split", "n", "minutes", "speakers", "female %", "male %", "unknown %", "agreement"],
+            [
+                [
+                    row.corpus,
+                    row.split,
+                    row.n,
+                    f"{row.hours * 60:.1f}",
+                    row.speakers,
+                    f"{row.gender_share('female'):.0f}",
+                    f"{row.gender_share('male'):.0f}",
+                    f"{row.gender_share('unknown'):.0f}",
+                    f"{row.agreement:.2f}" if row.agreement is not None else "-",
+                ]
+                for row in stats.rows
+            ],
+            caption="Statistics of the records a 4-class model sees",
+            align="llrrrrrrr",
         )
-    lines.append(
-        f"wrote {_rel(ctx, fold_path)}, {_rel(ctx, star_path)}, {_rel(ctx, md_path)}, {_rel(ctx, png_path)}"
     )
-    return lines
+    blocks.append(Image(ctx.rel(png_path), "class distribution: IEMOCAP fold 5 vs MSP*"))
+    blocks.append(
+        f"wrote {ctx.rel(fold_path)}, {ctx.rel(star_path)}, {ctx.rel(md_path)}, {ctx.rel(png_path)}"
+    )
+    return blocks
 
 
-def side_by_side(ref: Targets, star: Targets) -> list[str]:
-    """Plain-text table: per split and class, IEMOCAP and MSP* counts with their shares."""
-    width = 9
-    out = [f"{'split':<12}{'class':<{width}}{'IEMOCAP':>14}{'MSP*':>14}   (shares of the view's classes)"]
+def side_by_side(ref: Targets, star: Targets) -> Table:
+    """Per split and class, IEMOCAP and MSP* counts with their shares of the view's classes."""
+    rows: list[list[object]] = []
     for ref_split, target in sorted(SPLIT_MAP.items(), key=lambda kv: split_order(kv[0])):
         a, b = ref.get(ref_split, {}), star.get(target, {})
         ta, tb = sum(a.values()) or 1, sum(b.values()) or 1
+        split = f"{split_key(ref_split)} / {target}"
         for cls in get_view(VIEW).classes:
-            out.append(
-                f"{split_key(ref_split) + '/' + target:<12}{cls:<{width}}"
-                f"{a.get(cls, 0):>6} ({100 * a.get(cls, 0) / ta:4.1f}%)"
-                f"{b.get(cls, 0):>6} ({100 * b.get(cls, 0) / tb:4.1f}%)"
-            )
-        out.append(
-            f"{split_key(ref_split) + '/' + target:<12}{'total':<{width}}{sum(a.values()):>6}{'':8}"
-            f"{sum(b.values()):>6}"
-        )
-    return out
+            na, nb = a.get(cls, 0), b.get(cls, 0)
+            rows.append([split, cls, na, f"{100 * na / ta:.1f}", nb, f"{100 * nb / tb:.1f}"])
+        rows.append([split, "**total**", sum(a.values()), "", sum(b.values()), ""])
+    return Table(
+        ["IEMOCAP / MSP\\* split", "class", "IEMOCAP", "%", "MSP\\*", "%"],
+        rows,
+        caption="MSP\\* matches the IEMOCAP fold class by class",
+        align="llrrrr",
+    )
 
 
 def _sizes(records: list[Utterance]) -> str:
     counts = Counter(split_key(u.split) for u in records)
     return ", ".join(f"{s} {counts[s]}" for s in sorted(counts, key=split_order))
-
-
-def _rel(ctx: DemoContext, path: Path) -> str:
-    return str(path.relative_to(ctx.out_dir))
