@@ -138,10 +138,10 @@ def fold_groups(records: Sequence[Utterance], strategy: str) -> list[str]:
             f"{len(missing)} record(s) have no {field_name} (e.g. {missing[0]}); "
             f"--strategy {strategy} needs one on every record"
         )
-    groups = sorted(set(keys))  # type: ignore[arg-type]
+    groups = sorted({k for k in keys if k is not None})
     if len(groups) < 2:
         raise ValueError(f"--strategy {strategy} needs at least 2 groups, found {groups}")
-    return groups  # type: ignore[return-value]
+    return groups
 
 
 def _fold_key(utt: Utterance, strategy: str) -> str | None:
@@ -228,7 +228,7 @@ def split_speaker_random(
     keys = sorted(units)
     shuffled = [keys[i] for i in rng.permutation(len(keys))]
     ordered = sorted(shuffled, key=lambda k: -int(math.log2(len(units[k]))))
-    counts = {s: Counter() for s in names}
+    counts: dict[str, Counter[str]] = {s: Counter() for s in names}
     assign: dict[str, str] = {}
     for key in ordered:
         unit = Counter(_label_of(u, view) for u in units[key])

@@ -20,7 +20,7 @@ def overview_table(records: Iterable[Utterance], title: str = "manifest") -> Tab
     table = Table(title=title)
     for col in ("corpus", "split", "utts", "hours", "speakers", *labels):
         table.add_column(col, justify="left" if col in ("corpus", "split") else "right")
-    total = Counter()
+    total: Counter[str] = Counter()
     for (corpus, split), rows in sorted(groups.items()):
         counts = Counter(u.label or "(none)" for u in rows)
         total.update(counts)
