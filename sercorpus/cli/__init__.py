@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from sercorpus.cli import augment_cmd, corpus_cmd, demo_cmd, label_cmd, manifest_cmd, subset_cmd
+from sercorpus.cli import (
+    augment_cmd,
+    corpus_cmd,
+    demo_cmd,
+    evaluate_cmd,
+    label_cmd,
+    manifest_cmd,
+    subset_cmd,
+)
 
 app = typer.Typer(
     help="Trustworthy cross-corpus speech-emotion-recognition data.",
@@ -13,7 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (manifest_cmd, corpus_cmd, demo_cmd, subset_cmd, label_cmd, augment_cmd):
+for _module in (manifest_cmd, corpus_cmd, demo_cmd, subset_cmd, label_cmd, augment_cmd, evaluate_cmd):
     _module.register(app)
 
 

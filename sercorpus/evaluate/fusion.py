@@ -79,7 +79,9 @@ def late_fusion(p_audio: Any, p_text: Any, w_audio: float = W_AUDIO, w_text: flo
     return wa * a + wt * t
 
 
-def fused_probabilities(p_audio: Any, p_text: Any, w_audio: float = W_AUDIO, w_text: float = W_TEXT) -> np.ndarray:
+def fused_probabilities(
+    p_audio: Any, p_text: Any, w_audio: float = W_AUDIO, w_text: float = W_TEXT
+) -> np.ndarray:
     """:func:`late_fusion` divided by ``w_audio + w_text``: a distribution per row, same argmax."""
     wa, wt = _weights(w_audio, w_text)
     return late_fusion(p_audio, p_text, wa, wt) / (wa + wt)

@@ -86,7 +86,7 @@ def check_finite_vector(
     bad = np.flatnonzero(~np.isfinite(arr))
     if bad.size:
         raise EvaluationError(
-            f"{what}: {row_name(int(bad[0]), ids)} is {arr[bad[0]]!r} ({bad.size} non-finite values)"
+            f"{what}: {row_name(int(bad[0]), ids)} is {float(arr[bad[0]])} ({bad.size} non-finite values)"
         )
     return arr
 

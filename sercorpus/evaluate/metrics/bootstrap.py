@@ -63,7 +63,7 @@ def _check(n_repeats: int, confidence: float) -> None:
 def _summarise(
     statistic: Statistic,
     all_rows: np.ndarray,
-    resamples: Callable[[], "list[np.ndarray]"],
+    resamples: Callable[[], list[np.ndarray]],
     *,
     confidence: float,
     n_repeats: int,

@@ -52,9 +52,17 @@ def ccc_arrays(t: np.ndarray, p: np.ndarray) -> MetricValue:
         if var + shift == 0.0:  # pragma: no cover - excluded above; kept as a guard
             return MetricValue(None, f"{which} constant: CCC is 0/0")
         return MetricValue(0.0, f"{which} constant: covariance 0, so CCC = 0")
-    dt, dp = t - mt, p - mp
+    # CCC is invariant to one common shift and scale: centre on the pooled mean and scale to unit range so
+    # that tiny spreads cannot underflow to a zero denominator
+    centre = 0.5 * (mt + mp)
+    scale = max(float(np.max(np.abs(t - centre))), float(np.max(np.abs(p - centre))))
+    ts, ps = (t - centre) / scale, (p - centre) / scale
+    mts, mps = float(ts.mean()), float(ps.mean())
+    dt, dp = ts - mts, ps - mps
     cov = float(np.mean(dt * dp))
-    denom = float(np.mean(dt * dt)) + float(np.mean(dp * dp)) + (mt - mp) ** 2
+    denom = float(np.mean(dt * dt)) + float(np.mean(dp * dp)) + (mts - mps) ** 2
+    if not denom > 0:  # pragma: no cover - only for spreads below float resolution
+        return MetricValue(None, "truth and prediction are numerically constant: CCC is 0/0")
     return MetricValue(float(np.clip(2.0 * cov / denom, -1.0, 1.0)))
 
 
@@ -73,6 +81,10 @@ def pearson_arrays(t: np.ndarray, p: np.ndarray) -> MetricValue:
         which = "truth" if _constant(t) else "prediction"
         return MetricValue(None, f"{which} is constant: Pearson's r is undefined")
     dt, dp = t - t.mean(), p - p.mean()
+    st, sp = float(np.max(np.abs(dt))), float(np.max(np.abs(dp)))
+    if st == 0.0 or sp == 0.0:  # pragma: no cover - spread below float resolution
+        return MetricValue(None, "numerically constant input: Pearson's r is undefined")
+    dt, dp = dt / st, dp / sp  # r is scale invariant; unit range keeps the squares from underflowing
     r = float(np.sum(dt * dp) / np.sqrt(np.sum(dt * dt) * np.sum(dp * dp)))
     return MetricValue(float(np.clip(r, -1.0, 1.0)))
 

@@ -4,6 +4,7 @@ Positive means the model does better for female speakers. The metric is any stat
 rows (a callable taking row indices), so the same code serves UAR, CCC, or F1. Utterances with gender
 ``None`` (or any other value) belong to neither group and are counted in ``n_other``.
 
+A degenerate but defined group metric (CCC of a constant prediction) passes its note on in ``reason``.
 A missing group, or a metric undefined on one group, gives a null gap with the reason (``on_missing="null"``,
 the default, so one report can still be written), or an :class:`EvaluationError` with ``on_missing="error"``.
 """
@@ -67,4 +68,11 @@ def gender_fairness_gap(
             why = raw.reason if isinstance(raw, MetricValue) else "undefined"
             return null(f"{metric} is undefined on {name} utterances ({why})", fv, mv)
     assert fv is not None and mv is not None
-    return FairnessGap(metric, fv - mv, fv, mv, int(f_idx.size), int(m_idx.size), n_other)
+    notes = [
+        f"{name}: {raw.reason}"
+        for name, raw in ((female, fr), (male, mr))
+        if isinstance(raw, MetricValue) and raw.reason
+    ]
+    return FairnessGap(
+        metric, fv - mv, fv, mv, int(f_idx.size), int(m_idx.size), n_other, "; ".join(notes) or None
+    )

@@ -11,7 +11,7 @@ means over utterances, in nats (natural log) unless ``base`` is given.
 * **JS divergence** = ½ KL(t ‖ m) + ½ KL(q ‖ m), m = (t + q) / 2; always finite, at most log 2
   (1 in base 2). ``scipy.spatial.distance.jensenshannon`` returns its square root.
 * **Brier score** = mean over utterances of Σ_k (q_k − t_k)², in [0, 2]; with one-hot targets it equals
-  ``sklearn.metrics.brier_score_loss`` for multiclass input (no halving).
+  ``sklearn.metrics.brier_score_loss(..., scale_by_half=False)`` (its default halves binary input).
 """
 
 from __future__ import annotations

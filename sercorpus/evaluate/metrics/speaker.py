@@ -31,7 +31,6 @@ from sercorpus.evaluate.metrics.classification import (
 )
 from sercorpus.evaluate.validation import check_same_length, row_name
 
-
 #: UARs within this of the threshold count as equal to it (so 2/3 and 5/6 average to exactly 0.75).
 TIE_TOL = 1e-12
 
