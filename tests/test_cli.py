@@ -41,7 +41,7 @@ def test_validate_fails_cleanly_on_bad_manifest(tmp_path):
     path.write_text(path.read_text().replace('"duration": 1.0', '"duration": -1.0'))
     result = runner.invoke(app, ["manifest", "validate", str(path)])
     assert result.exit_code == 1
-    assert "row 0 (x/a): duration: must be a positive number" in result.output
+    assert "line 2 (x/a): duration: must be a positive number" in result.output  # the file's own line
     assert "Traceback" not in result.output
 
 

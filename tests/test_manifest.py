@@ -143,7 +143,7 @@ def test_read_validates_rows(tmp_path):
     row["arousal"] = 7.0
     lines[1] = json.dumps(row)
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(ManifestError, match=r"row 0 \(calls/c1_0003\): arousal: must be in \[0, 1\]"):
+    with pytest.raises(ManifestError, match=r"line 2 \(calls/c1_0003\): arousal: must be in \[0, 1\]"):
         read_manifest(path)
     assert len(read_manifest(path, validate=False).records) == 3
 

@@ -19,8 +19,10 @@ console = Console(soft_wrap=True)
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Exceptions that are the user's input being wrong: print the message, no traceback, exit 1.
-USER_ERRORS = (ManifestError, CorpusFormatError, AudioError, FileNotFoundError, ValueError)
+#: Exceptions that are the user's input being wrong: print the message, no traceback, exit 1. OSError covers
+#: paths that cannot be written (an existing file where a folder must go, no permission); its message names
+#: the path.
+USER_ERRORS = (ManifestError, CorpusFormatError, AudioError, OSError, ValueError)
 
 
 def user_errors(fn: F) -> F:
@@ -36,19 +38,15 @@ def user_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def parse_options(values: list[str] | None) -> dict[str, Any]:
-    """``--opt key=value`` pairs -> dict; values are YAML scalars (``true``, ``3``, ``a,b`` stays a string)."""
-    import yaml
-
-    options: dict[str, Any] = {}
+def parse_options(values: list[str] | None) -> dict[str, str]:
+    """``--opt key=value`` pairs -> dict of text; each corpus's declared option types convert the text
+    (``prepare`` refuses unknown names and values that are not of the declared type)."""
+    options: dict[str, str] = {}
     for value in values or []:
         key, sep, raw = value.partition("=")
         if not sep or not key:
             raise ValueError(f"--opt expects KEY=VALUE, got {value!r}")
-        value = yaml.safe_load(raw) if raw else ""
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and str(value) != raw.strip():
-            value = raw.strip()  # "1.10" is a version, not 1.1: keep numbers that YAML would rewrite as text
-        options[key.replace("-", "_")] = value
+        options[key.strip().replace("-", "_")] = raw.strip()
     return options
 
 

@@ -7,6 +7,7 @@ import typer
 
 from sercorpus.cli.common import console, parse_options, print_wide, user_errors
 from sercorpus.corpora import CORPORA, get_corpus
+from sercorpus.corpora.decodecheck import MAX_DEFAULT_WORKERS
 from sercorpus.corpora.prepare import prepare, report_path_for
 from sercorpus.selection.summary import overview_table, report_table
 
@@ -25,7 +26,8 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Option(
                 "--opt",
-                help="loader option KEY=VALUE (repeatable; VALUE parsed as YAML), e.g. multi_label=first",
+                help="loader option KEY=VALUE (repeatable; VALUE converted to the declared type; a wrong name or "
+                "type lists the valid options), e.g. multi_label=first",
             ),
         ] = None,
         key_env: Annotated[
@@ -48,10 +50,35 @@ def register(app: typer.Typer) -> None:
                 help="file of words/phrases to replace by [REDACTED] in transcripts (calls, csv, folder)",
             ),
         ] = None,
+        check_audio: Annotated[
+            bool,
+            typer.Option(
+                "--check-audio",
+                help="decode every file (in parallel) and skip, counted and named, undecodable, empty or "
+                "NaN/inf audio before it reaches later stages",
+            ),
+        ] = False,
+        workers: Annotated[
+            int | None,
+            typer.Option(
+                "--workers",
+                min=1,
+                help=f"decoding threads for --check-audio (default: CPUs, at most {MAX_DEFAULT_WORKERS})",
+            ),
+        ] = None,
     ) -> None:
         """Read a corpus in its native release layout into a unified manifest, with a report of skips."""
         options = with_privacy(parse_options(opt), key_env, no_transcripts, redact)
-        records, report = prepare(corpus, root, out, strict=strict, options=options, progress=True)
+        records, report = prepare(
+            corpus,
+            root,
+            out,
+            strict=strict,
+            options=options,
+            progress=True,
+            check_audio=check_audio,
+            workers=workers,
+        )
         print_wide(overview_table(records, title=f"{corpus}: {out}"))
         print_wide(report_table(report))
         console.print(f"report: {report_path_for(out)}")

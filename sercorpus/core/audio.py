@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from sercorpus.core.atomic import CREATE_MODE
+
 LFS_POINTER_PREFIX = b"version https://git-lfs"
 
 
@@ -177,6 +179,10 @@ def write_wav(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
+    # Created here as 0666 minus the umask (libsndfile would create it 0644 whatever the umask), then written
+    # by libsndfile, which keeps an existing file's mode; a stale temp file of a killed run goes first.
+    tmp.unlink(missing_ok=True)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, CREATE_MODE))
     data = np.asarray(samples)
     channels = 1 if data.ndim == 1 else data.shape[1]
     with sf.SoundFile(str(tmp), "w", sample_rate, channels, subtype=subtype, format="WAV") as handle:

@@ -21,7 +21,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sercorpus.core.atomic import atomic_output
-from sercorpus.core.schema import SCHEMA_VERSION, VOCABULARY, Annotation, Utterance, validate_utterance
+from sercorpus.core.schema import (
+    SCHEMA_VERSION,
+    VOCABULARY,
+    Annotation,
+    Utterance,
+    audio_path_problem,
+    validate_utterance,
+)
 
 METADATA_KEY = b"sercorpus"
 JSONL_HEADER_KEY = "sercorpus_manifest"
@@ -58,6 +65,9 @@ class Manifest:
                     f"(CLI: --root {utt.corpus}=DIR)"
                 ],
             ) from None
+        why = audio_path_problem(utt.audio_path)
+        if why is not None:
+            raise ManifestError("manifest", [f"{utt.id}: audio_path: {why}"])
         return Path(root) / utt.audio_path
 
     def corpora(self) -> list[str]:
@@ -65,22 +75,46 @@ class Manifest:
 
 
 # ------------------------------------------------------------------------------------------ validation
-def validate_records(records: Iterable[Utterance], source: str = "records") -> list[str]:
-    """Every problem in ``records`` as 'row N (id): field: why' strings; duplicates included."""
+def validate_records(
+    records: Iterable[Utterance], source: str = "records", locations: list[str] | None = None
+) -> list[str]:
+    """Every problem in ``records`` as '<where> (id): field: why' strings; duplicates included.
+
+    ``locations`` names each record as its file does (``line 7`` of a JSONL manifest); by default records
+    are ``row 1``, ``row 2`` ... (1-based, like the rows of a Parquet file).
+    """
     problems: list[str] = []
-    seen: dict[str, int] = {}
-    for row, utt in enumerate(records):
+    seen: dict[str, str] = {}
+    for index, utt in enumerate(records):
+        where = locations[index] if locations is not None else f"row {index + 1}"
         for problem in validate_utterance(utt):
-            problems.append(f"row {row} ({utt.id}): {problem}")
+            problems.append(f"{where} ({utt.id}): {problem}")
         if utt.id in seen:
-            problems.append(f"row {row} ({utt.id}): id: duplicate of row {seen[utt.id]}")
+            problems.append(f"{where} ({utt.id}): id: duplicate of {seen[utt.id]}")
         else:
-            seen[utt.id] = row
+            seen[utt.id] = where
     return problems
 
 
-def check_records(records: list[Utterance], source: str = "records") -> None:
-    problems = validate_records(records, source)
+def check_records(
+    records: list[Utterance], source: str = "records", locations: list[str] | None = None
+) -> None:
+    problems = validate_records(records, source, locations)
+    if problems:
+        raise ManifestError(source, problems)
+
+
+def check_audio_paths(records: Iterable[Utterance], source: str, locations: list[str] | None = None) -> None:
+    """Refuse absolute ``audio_path``s and ones that leave their corpus root (``../../etc/passwd``).
+
+    Run on every read, validated or not: a manifest is input, and its paths are opened later.
+    """
+    problems = []
+    for index, utt in enumerate(records):
+        why = audio_path_problem(utt.audio_path)
+        if why is not None:
+            where = locations[index] if locations is not None else f"row {index + 1}"
+            problems.append(f"{where} ({utt.id}): audio_path: {why}")
     if problems:
         raise ManifestError(source, problems)
 
@@ -159,6 +193,23 @@ def _format_of(path: Path) -> str:
     return suffix
 
 
+def check_output_path(path: str | os.PathLike[str]) -> Path:
+    """Refuse a manifest path that cannot be written, before any work: wrong extension, an existing
+    directory, or a folder on the way that is a file. One-line ValueErrors naming the path."""
+    path = Path(path)
+    _format_of(path)
+    if path.is_dir():
+        raise ValueError(
+            f"{path}: is a directory; name the manifest file to write, e.g. {path / 'NAME.parquet'}"
+        )
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"{path}: cannot be written, {parent} is a file, not a folder")
+            break
+    return path
+
+
 def write_manifest(
     path: str | os.PathLike[str],
     records: Iterable[Utterance],
@@ -167,7 +218,7 @@ def write_manifest(
     validate: bool = True,
 ) -> Path:
     """Write ``records`` sorted by id to ``path`` (.parquet or .jsonl); validation errors name rows."""
-    path = Path(path)
+    path = check_output_path(path)
     fmt = _format_of(path)
     ordered = sorted(records, key=lambda u: u.id)
     if validate:
@@ -198,28 +249,33 @@ def read_manifest(
     roots: Mapping[str, str | os.PathLike[str]] | None = None,
     validate: bool = True,
 ) -> Manifest:
-    """Read a manifest; ``roots`` overrides the stored corpus roots (for a corpus that moved)."""
+    """Read a manifest; ``roots`` overrides the stored corpus roots (for a corpus that moved).
+
+    Problems name the file's own places: ``line N`` of a JSONL manifest, ``row N`` (1-based) of a Parquet
+    one. Audio paths that are absolute or leave their corpus root are refused even with ``validate=False``.
+    """
     path = Path(path)
     fmt = _format_of(path)
     if not path.is_file():
         raise FileNotFoundError(f"manifest not found: {path}")
     if fmt == ".parquet":
-        header, records = _read_parquet(path)
+        header, records, locations = _read_parquet(path)
     else:
-        header, records = _read_jsonl(path)
+        header, records, locations = _read_jsonl(path)
     version = header.get("schema_version")
     if version is None or str(version).split(".")[0] != SCHEMA_VERSION.split(".")[0]:
         raise ManifestError(
             str(path), [f"schema version {version!r} is not compatible with {SCHEMA_VERSION}"]
         )
+    check_audio_paths(records, str(path), locations)
     if validate:
-        check_records(records, str(path))
+        check_records(records, str(path), locations)
     stored = dict(header.get("roots") or {})
     stored.update({k: str(v) for k, v in (roots or {}).items()})
     return Manifest(records=records, roots=stored, meta=dict(header.get("meta") or {}))
 
 
-def _read_parquet(path: Path) -> tuple[dict[str, Any], list[Utterance]]:
+def _read_parquet(path: Path) -> tuple[dict[str, Any], list[Utterance], list[str]]:
     try:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -233,19 +289,32 @@ def _read_parquet(path: Path) -> tuple[dict[str, Any], list[Utterance]]:
     if missing:
         raise ManifestError(str(path), [f"missing column(s) {missing}"])
     records = []
-    for row_no, row in enumerate(table.to_pylist()):
+    for row_no, row in enumerate(table.to_pylist(), start=1):
         try:
             records.append(_from_arrow_row(row))
-        except (KeyError, ValueError, TypeError) as exc:
+        except _RECORD_ERRORS as exc:
             raise ManifestError(str(path), [f"row {row_no} ({row.get('id')}): {exc}"]) from exc
-    return json.loads(raw), records
+    return json.loads(raw), records, [f"row {n}" for n in range(1, len(records) + 1)]
 
 
-def _read_jsonl(path: Path) -> tuple[dict[str, Any], list[Utterance]]:
+#: what a malformed record raises on its way into an Utterance (each becomes a message naming its place)
+_RECORD_ERRORS = (KeyError, ValueError, TypeError, AttributeError)
+
+
+def _read_jsonl(path: Path) -> tuple[dict[str, Any], list[Utterance], list[str]]:
+    """Header and records with their line numbers; bytes are decoded line by line so that a non-UTF-8 line
+    is named, not reported as an anonymous decode error."""
     header: dict[str, Any] | None = None
     records: list[Utterance] = []
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
+    lines: list[str] = []
+    with path.open("rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise ManifestError(
+                    str(path), [f"line {line_no}: not UTF-8 text (byte {exc.start + 1} of the line)"]
+                ) from None
             if not line.strip():
                 continue
             try:
@@ -259,10 +328,13 @@ def _read_jsonl(path: Path) -> tuple[dict[str, Any], list[Utterance]]:
                     )
                 header = obj[JSONL_HEADER_KEY]
                 continue
+            if not isinstance(obj, dict):
+                raise ManifestError(str(path), [f"line {line_no}: a record must be a JSON object"])
             try:
                 records.append(Utterance.from_dict(obj))
-            except (KeyError, ValueError, TypeError) as exc:
+            except _RECORD_ERRORS as exc:
                 raise ManifestError(str(path), [f"line {line_no} ({obj.get('id')}): {exc}"]) from exc
+            lines.append(f"line {line_no}")
     if header is None:
         raise ManifestError(str(path), ["empty file: no header line"])
-    return header, records
+    return header, records, lines

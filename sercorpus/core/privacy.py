@@ -1,6 +1,6 @@
 """Privacy for corpora that must never leave the user's machine: keyed pseudonyms, redaction, no transcripts.
 
-Design (see ``manifests/CALLS.md``, section "Privacy"):
+Design (see ``docs/CALLS.md``, section "Privacy"):
 
 - Call, speaker and rater identifiers are replaced by ``HMAC-SHA256(key, kind + raw id)`` cut to a short hex
   string. Keyed, because a plain hash of a ticket number like ``INC0012345`` is reversed by trying all
@@ -11,7 +11,11 @@ Design (see ``manifests/CALLS.md``, section "Privacy"):
   ``key_env`` (CLI ``--key-env``, default ``SERCORPUS_KEY``), a key file inside the private corpus root
   (``.sercorpus-key``). Without any of them pseudonymising loaders refuse to run rather than write raw ids.
 - Transcripts pass through a user redaction list (case-insensitive whole words/phrases -> ``[REDACTED]``)
-  plus the corpus's own raw ids, or are dropped entirely (``no_transcripts``).
+  plus the corpus's own raw ids, then through pattern classes (``email`` -> ``[EMAIL]``, ``phone`` ->
+  ``[PHONE]``, ``digits`` -> ``[NUMBER]``; on by default for call recordings, where a customer reads out a
+  customer number the id list does not hold), or are dropped entirely (``no_transcripts``). Each class's
+  replacements are counted for the report. Not covered: names not on the list, spelled-out numbers
+  ("two oh four"), street addresses, anything an ASR misheard; ``docs/CALLS.md`` says so too.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import hashlib
 import hmac
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +35,13 @@ from sercorpus.core.textfile import read_text_lines
 DEFAULT_KEY_ENV = "SERCORPUS_KEY"
 KEY_FILE = ".sercorpus-key"
 REDACTED = "[REDACTED]"
+#: Pattern classes in the order they run (after the term list), with their placeholders.
+REDACTION_CLASSES: dict[str, str] = {"email": "[EMAIL]", "phone": "[PHONE]", "digits": "[NUMBER]"}
+#: ``digits``: a word holding a run of at least this many digits (ids, PINs, amounts, years)
+DEFAULT_MIN_DIGITS = 3
+_EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+#: 7+ digits in groups joined by up to two of space ( ) . - / with an optional + or 00 prefix
+_PHONE = r"(?<![\w+])(?:\+|00)?\(?\d(?:[\s().\-/]{0,2}\d){6,}(?!\w)"
 #: Options whose values are secrets: ``prepare`` never records them in manifest metadata.
 SECRET_OPTIONS = frozenset({"key"})
 MIN_KEY_CHARS = 16
@@ -109,24 +121,45 @@ def read_redaction_list(path: str | os.PathLike[str]) -> list[str]:
     return terms
 
 
-class Redactor:
-    """Case-insensitive whole-word/phrase replacement; longest terms first so phrases beat their words."""
+def parse_redaction_classes(value: str | Iterable[str]) -> tuple[str, ...]:
+    """``"email,phone,digits"`` (or a list) -> class names in run order; ``none`` or empty -> none."""
+    names = [n.strip().lower() for n in (value.split(",") if isinstance(value, str) else value)]
+    names = [n for n in names if n and n != "none"]
+    unknown = sorted(set(names) - set(REDACTION_CLASSES))
+    if unknown:
+        raise PrivacyError(
+            f"unknown redaction class(es) {unknown}; known: {list(REDACTION_CLASSES)} (or none)"
+        )
+    return tuple(c for c in REDACTION_CLASSES if c in names)
 
-    def __init__(self, terms: Iterable[str]):
+
+class Redactor:
+    """Terms first (case-insensitive whole words/phrases, longest first so phrases beat their words), then
+    the pattern ``classes``; ``counts`` tallies replacements per class (``terms`` for the list)."""
+
+    def __init__(
+        self, terms: Iterable[str], classes: Iterable[str] = (), min_digits: int = DEFAULT_MIN_DIGITS
+    ):
+        if min_digits < 1:
+            raise PrivacyError(f"redact_min_digits must be >= 1, got {min_digits}")
         unique = sorted({t.strip() for t in terms if t and t.strip()}, key=lambda t: (-len(t), t.lower()))
         self.replacements = 0
-        self._pattern = (
-            re.compile(r"(?<!\w)(?:" + "|".join(_phrase_regex(t) for t in unique) + r")(?!\w)", re.IGNORECASE)
-            if unique
-            else None
-        )
+        self.counts: Counter[str] = Counter()
+        self._steps: list[tuple[str, re.Pattern[str], str]] = []
+        if unique:
+            joined = "|".join(_phrase_regex(t) for t in unique)
+            self._steps.append(("terms", re.compile(rf"(?<!\w)(?:{joined})(?!\w)", re.IGNORECASE), REDACTED))
+        patterns = {"email": _EMAIL, "phone": _PHONE, "digits": rf"(?<!\w)\w*\d{{{min_digits},}}\w*(?!\w)"}
+        for name in parse_redaction_classes(list(classes)):
+            self._steps.append((name, re.compile(patterns[name]), REDACTION_CLASSES[name]))
+        self.classes = tuple(name for name, _, _ in self._steps)
 
     def __call__(self, text: str) -> str:
-        if self._pattern is None:
-            return text
-        result, count = self._pattern.subn(REDACTED, text)
-        self.replacements += count
-        return result
+        for name, pattern, placeholder in self._steps:
+            text, count = pattern.subn(placeholder, text)
+            self.counts[name] += count
+            self.replacements += count
+        return text
 
 
 def _phrase_regex(term: str) -> str:
@@ -151,7 +184,12 @@ class TranscriptPolicy:
 
 
 def transcript_policy(
-    no_transcripts: bool, redact: str | os.PathLike[str] | None, root: Path, extra_terms: Iterable[str] = ()
+    no_transcripts: bool,
+    redact: str | os.PathLike[str] | None,
+    root: Path,
+    extra_terms: Iterable[str] = (),
+    classes: str | Iterable[str] = (),
+    min_digits: int = DEFAULT_MIN_DIGITS,
 ) -> TranscriptPolicy:
     """Build the policy from loader options; ``redact`` is relative to the corpus root unless absolute."""
     if no_transcripts:
@@ -159,7 +197,10 @@ def transcript_policy(
     terms = list(extra_terms)
     if redact is not None:
         terms += read_redaction_list(root / redact)
-    return TranscriptPolicy(keep=True, redactor=Redactor(terms) if terms else None)
+    wanted = parse_redaction_classes(classes)
+    return TranscriptPolicy(
+        keep=True, redactor=Redactor(terms, wanted, min_digits) if terms or wanted else None
+    )
 
 
 #: Raw ids shorter than this are not searched for in transcripts and file names ("A" would match anything).

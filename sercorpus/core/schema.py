@@ -8,7 +8,9 @@ their own JSON keys per corpus, which is why cross-corpus work with them is erro
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, replace
+import posixpath
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 SCHEMA_VERSION = "1.0"
@@ -34,6 +36,13 @@ DIMENSIONS: tuple[str, ...] = ("arousal", "valence", "dominance", "sentiment")
 
 #: Tolerance for "sums to one" and "inside [0, 1]" checks (float32 round trips stay well inside it).
 SUM_TOLERANCE = 1e-6
+
+
+class RecordFieldError(KeyError):
+    """A record names a field the schema does not have, or lacks a required one (message without quotes)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 @dataclass
@@ -65,7 +74,7 @@ class Annotation:
 
 @dataclass
 class Utterance:
-    """One utterance of one corpus in the unified schema (see ``manifests/SCHEMA.md``)."""
+    """One utterance of one corpus in the unified schema (see ``docs/SCHEMA.md``)."""
 
     id: str
     corpus: str
@@ -108,7 +117,10 @@ class Utterance:
     def from_dict(cls, data: dict[str, Any]) -> Utterance:
         unknown = set(data).difference(_UTTERANCE_FIELDS)
         if unknown:
-            raise KeyError(f"unknown field(s) {sorted(unknown)} in record {data.get('id')!r}")
+            raise RecordFieldError(f"unknown field(s) {sorted(unknown)} in record {data.get('id')!r}")
+        missing = [name for name in _REQUIRED_FIELDS if name not in data]
+        if missing:
+            raise RecordFieldError(f"record {data.get('id')!r} lacks required field(s) {missing}")
         values = dict(data)
         values["annotations"] = [
             a if isinstance(a, Annotation) else Annotation.from_dict(a)
@@ -123,6 +135,9 @@ class Utterance:
 # field names, computed once: dataclasses.fields() per call dominated to_dict/from_dict on 100k-record manifests
 _ANNOTATION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Annotation))
 _UTTERANCE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Utterance))
+_REQUIRED_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(Utterance) if f.default is MISSING and f.default_factory is MISSING
+)
 
 
 def canonical_distribution(values: dict[str, float]) -> dict[str, float]:
@@ -152,8 +167,10 @@ def validate_utterance(utt: Utterance) -> list[str]:
     if isinstance(utt.id, str) and isinstance(utt.corpus, str) and utt.id and utt.corpus:
         if not utt.id.startswith(utt.corpus + "/"):
             bad("id", f"must start with '{utt.corpus}/' (corpus-qualified), got {utt.id!r}")
-    if isinstance(utt.audio_path, str) and utt.audio_path.startswith("/"):
-        bad("audio_path", "must be relative to the corpus root, got an absolute path")
+    if isinstance(utt.audio_path, str) and utt.audio_path:
+        why = audio_path_problem(utt.audio_path)
+        if why is not None:
+            bad("audio_path", why)
     if not _finite(utt.duration) or utt.duration <= 0:
         bad("duration", f"must be a positive number of seconds, got {utt.duration!r}")
     if not _finite(utt.offset) or utt.offset < 0:
@@ -202,6 +219,20 @@ def validate_utterance(utt: Utterance) -> list[str]:
             if value is not None and (not _finite(value) or not 0 <= value <= 1):
                 bad(f"annotations[{i}].{name}", f"must be in [0, 1] or null, got {value!r}")
     return problems
+
+
+def audio_path_problem(path: str) -> str | None:
+    """Why ``path`` cannot be an ``audio_path`` (absolute, or leaving its corpus root), else None.
+
+    Backslashes count as separators and drive letters as absolute, so a manifest written on Windows cannot
+    smuggle a path out either.
+    """
+    if PurePosixPath(path).is_absolute() or PureWindowsPath(path).drive or path.startswith("\\"):
+        return f"must be relative to the corpus root, got an absolute path {path!r}"
+    normal = posixpath.normpath(path.replace("\\", "/"))
+    if normal == ".." or normal.startswith("../"):
+        return f"leaves the corpus root ({path!r}); it must stay inside it"
+    return None
 
 
 def _finite(value: Any) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sercorpus.core.audio import AudioError, AudioInfo, LfsPointerError, probe
 from sercorpus.core.errors import CorpusFormatError
@@ -56,12 +56,33 @@ def check_audio(
     return info
 
 
-class RecordSkip(Exception):
-    """One row or file cannot become a record: ``reason`` and ``detail`` for the loader's counted skip."""
+class AudioFields(TypedDict):
+    audio_path: str
+    duration: float
+    sample_rate: int
+    num_channels: int
 
-    def __init__(self, reason: str, detail: str):
+
+def audio_fields(rel_path: str, info: AudioInfo) -> AudioFields:
+    """A record's audio block from a probe: ``Utterance(id=..., **audio_fields(rel, info), ...)``."""
+    return AudioFields(
+        audio_path=rel_path,
+        duration=info.duration,
+        sample_rate=info.sample_rate,
+        num_channels=info.num_channels,
+    )
+
+
+class RecordSkip(Exception):
+    """The one skip exception: a row, block or file cannot become a record.
+
+    Carries the loader's counted-skip ``reason`` and ``detail`` and, where the problem sits on another line
+    than the record's own (an evaluator line inside an IEMOCAP block), that ``line``.
+    """
+
+    def __init__(self, reason: str, detail: str, line: int | None = None):
         super().__init__(detail)
-        self.reason, self.detail = reason, detail
+        self.reason, self.detail, self.line = reason, detail, line
 
 
 def cell_text(value: Any) -> str | None:

@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from sercorpus.core.audio import AudioInfo
 from sercorpus.core.errors import CorpusFormatError
@@ -39,7 +40,8 @@ from sercorpus.core.report import PrepareReport
 from sercorpus.core.schema import Utterance, qualified
 from sercorpus.core.textfile import read_text_lines
 from sercorpus.core.votes import plurality, soft_from_votes
-from sercorpus.corpora.common import check_audio
+from sercorpus.corpora.common import RecordSkip, audio_fields, check_audio
+from sercorpus.corpora.options import LoaderOptions, loader, option
 
 CORPUS = "crema-d"
 SAMPLE_RATE = 16000
@@ -53,12 +55,13 @@ _NAME_RE = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{1,2})$")
 _SEXES = {"Male": "male", "Female": "female"}
 
 
-class _BadName(Exception):
-    """A clip name that cannot be used; carries the skip reason."""
-
-    def __init__(self, reason: str, detail: str):
-        super().__init__(detail)
-        self.reason, self.detail = reason, detail
+@dataclass(frozen=True)
+class CremaDOptions(LoaderOptions):
+    modality: str = option(
+        "voice",
+        "which tabulatedVotes rows give the votes: voice (the SER setting), face or audiovisual",
+        choices=("audiovisual", "face", "voice"),
+    )
 
 
 @dataclass(frozen=True)
@@ -92,18 +95,10 @@ class _Tables:
     broken: set[str]  # names whose votes row was malformed (already skipped)
 
 
-def load_crema_d(
-    root: str | Path,
-    report: PrepareReport | None = None,
-    *,
-    modality: str = "voice",
-) -> Iterator[Utterance]:
-    """Yield one record per listed clip with votes and sane audio.
-
-    Option ``modality``: which tabulatedVotes rows give the votes: ``voice`` (default), ``face``, ``audiovisual``.
-    """
-    root = Path(root)
-    report = report or PrepareReport(CORPUS)
+@loader(CORPUS, CremaDOptions)
+def load_crema_d(root: Path, report: PrepareReport, options: CremaDOptions) -> Iterator[Utterance]:
+    """Yield one record per listed clip with votes and sane audio (options: :class:`CremaDOptions`)."""
+    modality = options.modality
     labels = load_label_map(CORPUS)
     query_types = labels.raw["query_types"]
     if modality not in query_types:
@@ -346,7 +341,7 @@ def _to_utterance(
     report.read += 1
     try:
         parts = _parse_name(name, labels)
-    except _BadName as exc:
+    except RecordSkip as exc:
         report.skip(exc.reason, source, f"{name}: {exc.detail}", line, record=utt_id)
         return None
     if row is None:
@@ -392,18 +387,18 @@ def _wav_for(name: str, tables: _Tables, labels: LabelMap) -> str | None:
 
 
 def _parse_name(name: str, labels: LabelMap) -> tuple[str, str, str, str]:
-    """(actor, sentence, acted unified emotion, level) from the basename; _BadName says why not."""
+    """(actor, sentence, acted unified emotion, level) from the basename; RecordSkip says why not."""
     match = _NAME_RE.match(name)
     if match is None:
-        raise _BadName("malformed-line", "file name is not <actor>_<sentence>_<emotion>_<level>")
+        raise RecordSkip("malformed-line", "file name is not <actor>_<sentence>_<emotion>_<level>")
     actor, sentence, emotion, level = match.groups()
     acted = labels.raw["acted"].get(emotion)
     if acted is None:
-        raise _BadName("unknown-label", f"acted emotion code {emotion!r} not in the CREMA-D label map")
+        raise RecordSkip("unknown-label", f"acted emotion code {emotion!r} not in the CREMA-D label map")
     if sentence not in labels.raw["sentences"]:
-        raise _BadName("unknown-label", f"sentence code {sentence!r} not one of the 12 CREMA-D sentences")
+        raise RecordSkip("unknown-label", f"sentence code {sentence!r} not one of the 12 CREMA-D sentences")
     if level not in labels.raw["levels"]:
-        raise _BadName("malformed-line", f"intensity {level!r} not one of {labels.raw['levels']}")
+        raise RecordSkip("malformed-line", f"intensity {level!r} not one of {labels.raw['levels']}")
     return actor, sentence, acted, level
 
 
@@ -436,7 +431,7 @@ def _record(
 ) -> Utterance:
     actor, sentence, acted, level = parts
     utt_id = qualified(CORPUS, name)
-    votes = {labels.codes[c]: float(n) for c, n in row.counts.items() if n > 0}
+    votes = cast(dict[str, float], {labels.codes[c]: float(n) for c, n in row.counts.items() if n > 0})
     label = plurality(votes)
     _check_row(name, row, label, labels, tables.votes_path, report)
     person = tables.actors.get(actor)
@@ -453,10 +448,7 @@ def _record(
     return Utterance(
         id=utt_id,
         corpus=CORPUS,
-        audio_path=rel,
-        duration=info.duration,
-        sample_rate=info.sample_rate,
-        num_channels=info.num_channels,
+        **audio_fields(rel, info),
         speaker=qualified(CORPUS, actor),
         gender=person.gender if person else None,
         group=qualified(CORPUS, actor),

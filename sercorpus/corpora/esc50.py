@@ -17,7 +17,8 @@ from sercorpus.core.errors import CorpusFormatError
 from sercorpus.core.report import PrepareReport
 from sercorpus.core.schema import Utterance, qualified
 from sercorpus.core.textfile import read_text_lines
-from sercorpus.corpora.common import check_audio
+from sercorpus.corpora.common import audio_fields, check_audio
+from sercorpus.corpora.options import NoOptions, loader
 
 CORPUS = "esc50"
 SAMPLE_RATE = 44100
@@ -26,10 +27,9 @@ _CURRENT = ["filename", "fold", "target", "category", "esc10", "src_file", "take
 _LEGACY = ["filename", "fold", "category", "category_name", "esc10", "src_file", "take"]
 
 
-def load_esc50(root: str | Path, report: PrepareReport | None = None) -> Iterator[Utterance]:
+@loader(CORPUS, NoOptions)
+def load_esc50(root: Path, report: PrepareReport, options: NoOptions) -> Iterator[Utterance]:
     """Yield one record per clip listed in ``meta/esc50.csv`` whose audio is present and sane."""
-    root = Path(root)
-    report = report or PrepareReport(CORPUS)
     meta = root / "meta" / "esc50.csv"
     if not meta.is_file():
         legacy = root / "esc50.csv"
@@ -80,10 +80,7 @@ def load_esc50(root: str | Path, report: PrepareReport | None = None) -> Iterato
         yield Utterance(
             id=utt_id,
             corpus=CORPUS,
-            audio_path=rel,
-            duration=info.duration,
-            sample_rate=info.sample_rate,
-            num_channels=info.num_channels,
+            **audio_fields(rel, info),
             split=f"fold{fold}",
             group=qualified(CORPUS, row["src_file"]),
             extra={

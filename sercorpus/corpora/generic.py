@@ -1,6 +1,6 @@
 """Bring-your-own corpus: a YAML spec maps a CSV table or a folder of audio files onto the schema.
 
-Adding a corpus is writing the spec, not code (``manifests/CUSTOM_CORPORA.md`` documents every key;
+Adding a corpus is writing the spec, not code (``docs/CUSTOM_CORPORA.md`` documents every key;
 ``manifests/custom_example.yaml`` and ``manifests/custom_folder_example.yaml`` are worked examples).
 
 - ``csv`` mode (spec key ``table``): one row per utterance; ``columns`` names the column of each field,
@@ -26,13 +26,20 @@ import yaml
 
 from sercorpus.core.audio import AudioInfo
 from sercorpus.core.errors import CorpusFormatError
-from sercorpus.core.privacy import Pseudonymiser, TranscriptPolicy, resolve_key, transcript_policy
+from sercorpus.core.privacy import (
+    DEFAULT_MIN_DIGITS,
+    Pseudonymiser,
+    TranscriptPolicy,
+    resolve_key,
+    transcript_policy,
+)
 from sercorpus.core.report import PrepareReport
 from sercorpus.core.schema import DIMENSIONS, VOCABULARY, Annotation, Utterance, qualified
 from sercorpus.core.textfile import read_text_lines
 from sercorpus.core.votes import MultiLabelPolicy, add_rater_votes, plurality, soft_from_votes
 from sercorpus.corpora.common import RecordSkip, cell_number, cell_text, check_audio
 from sercorpus.corpora.nativelabels import LabelMatcher, normalise, parse_scale, split_words
+from sercorpus.corpora.options import LoaderOptions, loader, option
 
 SPEC_FILE = "sercorpus.yaml"
 SPEC_KEYS = (
@@ -76,7 +83,7 @@ DEFAULT_GENDERS = {"m": "male", "male": "male", "f": "female", "female": "female
 # ------------------------------------------------------------------------------------------------ spec
 @dataclass
 class Spec:
-    """A validated corpus spec (see ``manifests/CUSTOM_CORPORA.md``)."""
+    """A validated corpus spec (see ``docs/CUSTOM_CORPORA.md``)."""
 
     path: Path
     name: str
@@ -106,7 +113,7 @@ def find_spec(root: Path, spec: str | None) -> Path:
         path = root / SPEC_FILE
         if not path.is_file():
             raise CorpusFormatError(
-                path, "no corpus spec: write one (see manifests/CUSTOM_CORPORA.md) or pass --opt spec=FILE"
+                path, "no corpus spec: write one (see docs/CUSTOM_CORPORA.md) or pass --opt spec=FILE"
             )
         return path
     for path in (root / spec, Path(spec)):
@@ -127,7 +134,7 @@ def read_spec(path: Path) -> Spec:
             path, f"invalid YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None
         ) from None
     if not isinstance(raw, dict):
-        raise CorpusFormatError(path, "a spec is a YAML mapping (see manifests/CUSTOM_CORPORA.md)")
+        raise CorpusFormatError(path, "a spec is a YAML mapping (see docs/CUSTOM_CORPORA.md)")
     _known_keys(path, "spec", raw, SPEC_KEYS)
     name = str(raw.get("name") or "").strip()
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
@@ -253,7 +260,7 @@ def table_items(root: Path, spec: Spec, report: PrepareReport) -> Iterator[Item]
             )
             continue
         row = dict(zip(header, values, strict=True))
-        fields = {f: row[c] for f, c in wanted.items()}
+        fields: dict[str, Any] = {f: row[c] for f, c in wanted.items()}
         fields["raters"] = {r: row[r] for r in raters}
         listed = row[wanted["audio"]].replace("\\", "/")
         audio = posixpath.normpath(posixpath.join(spec.audio_dir, listed))
@@ -343,7 +350,10 @@ def to_record(item: Item, ctx: Context) -> Utterance | None:
         transcript=ctx.texts.apply(cell_text(item.fields.get("transcript"))),
         annotations=annotations,
         extra={"dataset": spec.name, **{g: item.fields[g] for g in spec.extra_groups if g in item.fields}},
-        **dims,
+        arousal=dims.get("arousal"),
+        valence=dims.get("valence"),
+        dominance=dims.get("dominance"),
+        sentiment=dims.get("sentiment"),
     )
 
 
@@ -408,7 +418,8 @@ def _dimensions(item: Item, spec: Spec) -> dict[str, float]:
         value = cell_number(item.fields.get(dim), dim)
         if value is None:
             continue
-        scaled = normalise(value, spec.scale)  # type: ignore[arg-type]  (read_spec insists on a scale)
+        assert spec.scale is not None  # read_spec insists on a scale when a dimension column is named
+        scaled = normalise(value, spec.scale)
         if scaled is None:
             raise RecordSkip("out-of-range", f"{dim} {value:g} outside the spec's scale {list(spec.scale)}")
         out[dim] = scaled
@@ -416,20 +427,28 @@ def _dimensions(item: Item, spec: Spec) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------------------------- loaders
+@dataclass(frozen=True)
+class GenericOptions(LoaderOptions):
+    spec: str | None = option(
+        None,
+        "the corpus spec, relative to the root (else the working directory); default <root>/sercorpus.yaml",
+    )
+    key: str | bytes | None = option(None, "pseudonymisation key (library use; never recorded)")
+    key_env: str | None = option(None, "environment variable holding the pseudonymisation key")
+    no_transcripts: bool = option(False, "leave transcripts out of the manifest")
+    redact: str | None = option(None, "file of words/phrases to replace by [REDACTED] in transcripts")
+    redact_classes: str = option(
+        "none", "pattern classes redacted from transcripts: email, phone, digits (comma-separated) or none"
+    )
+    redact_min_digits: int = option(DEFAULT_MIN_DIGITS, "digits class: words with a run of this many digits")
+
+
 def load_generic(
-    root: str | Path,
-    report: PrepareReport | None,
-    mode: str,
-    spec: str | None = None,
-    key: str | bytes | None = None,
-    key_env: str | None = None,
-    no_transcripts: bool = False,
-    redact: str | None = None,
+    root: Path, report: PrepareReport, mode: str, options: GenericOptions
 ) -> Iterator[Utterance]:
     """Read the corpus a spec describes; ``mode`` ('csv'/'folder') must match the spec."""
-    root = Path(root)
-    report = report or PrepareReport(mode)
-    parsed = read_spec(find_spec(root, spec))
+    key, key_env = options.key, options.key_env
+    parsed = read_spec(find_spec(root, options.spec))
     if (mode == "csv") != (parsed.table is not None):
         other = "folder" if mode == "csv" else "csv"
         raise CorpusFormatError(
@@ -437,7 +456,10 @@ def load_generic(
         )
     wants_key = parsed.pseudonymise or key is not None or key_env is not None
     pseudo = Pseudonymiser(resolve_key(key, key_env, root) if wants_key else None)
-    ctx = Context(root, parsed, report, pseudo, transcript_policy(no_transcripts, redact, root))
+    texts = transcript_policy(
+        options.no_transcripts, options.redact, root, (), options.redact_classes, options.redact_min_digits
+    )
+    ctx = Context(root, parsed, report, pseudo, texts)
     items = table_items(root, parsed, report) if mode == "csv" else folder_items(root, parsed, report)
     for item in items:
         try:
@@ -451,29 +473,13 @@ def load_generic(
             yield record
 
 
-def load_csv(
-    root: str | Path,
-    report: PrepareReport | None = None,
-    *,
-    spec: str | None = None,
-    key: str | bytes | None = None,
-    key_env: str | None = None,
-    no_transcripts: bool = False,
-    redact: str | None = None,
-) -> Iterator[Utterance]:
+@loader("csv", GenericOptions)
+def load_csv(root: Path, report: PrepareReport, options: GenericOptions) -> Iterator[Utterance]:
     """A corpus described by a table (spec key ``table``); spec defaults to ``<root>/sercorpus.yaml``."""
-    yield from load_generic(root, report, "csv", spec, key, key_env, no_transcripts, redact)
+    return load_generic(root, report, "csv", options)
 
 
-def load_folder(
-    root: str | Path,
-    report: PrepareReport | None = None,
-    *,
-    spec: str | None = None,
-    key: str | bytes | None = None,
-    key_env: str | None = None,
-    no_transcripts: bool = False,
-    redact: str | None = None,
-) -> Iterator[Utterance]:
+@loader("folder", GenericOptions)
+def load_folder(root: Path, report: PrepareReport, options: GenericOptions) -> Iterator[Utterance]:
     """A folder of audio files whose names carry the labels (spec key ``files``)."""
-    yield from load_generic(root, report, "folder", spec, key, key_env, no_transcripts, redact)
+    return load_generic(root, report, "folder", options)

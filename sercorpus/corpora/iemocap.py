@@ -35,7 +35,8 @@ from sercorpus.core.report import PrepareReport
 from sercorpus.core.schema import Annotation, Utterance, qualified
 from sercorpus.core.textfile import read_text_lines
 from sercorpus.core.votes import MultiLabelPolicy, add_rater_votes, soft_from_votes
-from sercorpus.corpora.common import check_audio
+from sercorpus.corpora.common import RecordSkip, audio_fields, check_audio
+from sercorpus.corpora.options import LoaderOptions, loader, option
 
 CORPUS = "iemocap"
 SAMPLE_RATE = 16000
@@ -61,12 +62,14 @@ _SELF_PREFIXES = ("F", "M")
 _GENDERS = {"F": "female", "M": "male"}
 
 
-class _LineError(Exception):
-    """One line of a block could not be used; carries the skip reason for the whole utterance."""
-
-    def __init__(self, reason: str, line: int, detail: str):
-        super().__init__(detail)
-        self.reason, self.line, self.detail = reason, line, detail
+@dataclass(frozen=True)
+class IemocapOptions(LoaderOptions):
+    multi_label: str = option(
+        "split",
+        "weight of an evaluator's k labels: split (1/k each), first (the first only) or each (1 each)",
+        choices=tuple(p.value for p in MultiLabelPolicy),
+    )
+    include_self: bool = option(False, "also count the actors' self-evaluations as votes")
 
 
 @dataclass
@@ -93,26 +96,13 @@ class _Block:
     code: str
     vad: tuple[float, float, float]
     raters: dict[str, _Rater] = field(default_factory=dict)
-    error: _LineError | None = None
+    error: RecordSkip | None = None
 
 
-def load_iemocap(
-    root: str | Path,
-    report: PrepareReport | None = None,
-    *,
-    multi_label: str = "split",
-    include_self: bool = False,
-) -> Iterator[Utterance]:
-    """Yield one record per labelled turn whose wav is present and sane.
-
-    Options: ``multi_label`` = ``split`` (an evaluator's k labels weigh 1/k each; default), ``first`` or
-    ``each``; ``include_self`` = also count the actors' self-evaluations as votes (default False).
-    """
-    root = Path(root)
-    report = report or PrepareReport(CORPUS)
-    policy = _policy(multi_label)
-    if not isinstance(include_self, bool):
-        raise ValueError(f"include_self must be true or false, got {include_self!r}")
+@loader(CORPUS, IemocapOptions)
+def load_iemocap(root: Path, report: PrepareReport, options: IemocapOptions) -> Iterator[Utterance]:
+    """Yield one record per labelled turn whose wav is present and sane (options: :class:`IemocapOptions`)."""
+    policy, include_self = MultiLabelPolicy(options.multi_label), options.include_self
     labels = load_label_map(CORPUS)
     seen: set[str] = set()  # ids already emitted or claimed (duplicates are skipped)
     named: set[str] = set()  # every id a header names, usable or not (for the wav-side join check)
@@ -129,14 +119,6 @@ def load_iemocap(
 
 
 # ------------------------------------------------------------------------------------------- layout
-def _policy(name: str) -> MultiLabelPolicy:
-    try:
-        return MultiLabelPolicy(name)
-    except ValueError:
-        choices = [p.value for p in MultiLabelPolicy]
-        raise ValueError(f"multi_label must be one of {choices}, got {name!r}") from None
-
-
 def _session_dirs(root: Path) -> list[Path]:
     """``Session<N>`` folders in numeric order; none at all means this is not the release root."""
     found = (
@@ -185,6 +167,7 @@ def _evaluation_files(session_dir: Path, report: PrepareReport) -> list[Path]:
 def _parse_evaluation(path: Path, report: PrepareReport, named: set[str]) -> Iterator[_Block]:
     """Blocks of one EmoEvaluation file; malformed or unusable blocks become counted skips."""
     block: _Block | None = None
+    blocks = 0
     for line_no, line in enumerate(read_text_lines(path), start=1):
         if line.startswith("%"):
             continue
@@ -198,12 +181,14 @@ def _parse_evaluation(path: Path, report: PrepareReport, named: set[str]) -> Ite
             if block is not None:  # a header without the blank separator still starts a new block
                 yield from _finish(block, path, report)
             block = _new_block(header, line_no)
+            blocks += 1
             named.add(block.utt)
             continue
         if line.startswith("["):  # a header we could not parse: the block is lost, its rater lines with it
             if block is not None:
                 yield from _finish(block, path, report)
             block = _broken_block(line, line_no)
+            blocks += 1
             continue
         if block is None:
             report.skip("malformed-line", path, f"line outside an utterance block: {line!r}", line_no)
@@ -211,10 +196,30 @@ def _parse_evaluation(path: Path, report: PrepareReport, named: set[str]) -> Ite
         if block.error is None:
             try:
                 _add_rater_line(block, line, line_no)
-            except _LineError as exc:
+            except RecordSkip as exc:
                 block.error = exc
     if block is not None:
         yield from _finish(block, path, report)
+    if blocks == 0:
+        _skip_empty_evaluation(path, report, named)
+
+
+def _skip_empty_evaluation(path: Path, report: PrepareReport, named: set[str]) -> None:
+    """An EmoEvaluation file without one utterance block (empty, truncated): every sentence wav of its dialog
+    loses its labels, so each is a counted skip (the file itself when the dialog has no wavs), which
+    ``--strict`` refuses; they are not noted again as unlabelled wavs."""
+    wav_dir = path.parents[2] / "sentences" / "wav" / path.stem
+    wavs = sorted(w for w in wav_dir.glob("*.wav") if not w.name.startswith("._")) if wav_dir.is_dir() else []
+    detail = "EmoEvaluation file holds no utterance block (empty or truncated?)"
+    if not wavs:
+        report.read += 1
+        report.skip("empty-label-file", path, detail)
+    for wav in wavs:
+        report.read += 1
+        named.add(wav.stem)
+        report.skip(
+            "empty-label-file", path, f"{wav.stem}: no labels: {detail}", record=qualified(CORPUS, wav.stem)
+        )
 
 
 def _new_block(match: re.Match[str], line_no: int) -> _Block:
@@ -224,7 +229,7 @@ def _new_block(match: re.Match[str], line_no: int) -> _Block:
 
 def _broken_block(line: str, line_no: int) -> _Block:
     guess = _LOOSE_ID_RE.search(line)
-    error = _LineError("malformed-line", line_no, f"utterance header does not match the grammar: {line!r}")
+    error = RecordSkip("malformed-line", f"utterance header does not match the grammar: {line!r}", line_no)
     return _Block(line_no, 0.0, 0.0, guess.group(0) if guess else "?", "", (0.0, 0.0, 0.0), error=error)
 
 
@@ -241,30 +246,30 @@ def _finish(block: _Block, path: Path, report: PrepareReport) -> Iterator[_Block
 def _add_rater_line(block: _Block, line: str, line_no: int) -> None:
     match = _RATER_RE.match(line)
     if not match:
-        raise _LineError(
-            "malformed-line", line_no, f"not an evaluator line (C-/A-<rater>:<TAB>...): {line!r}"
+        raise RecordSkip(
+            "malformed-line", f"not an evaluator line (C-/A-<rater>:<TAB>...): {line!r}", line_no
         )
     kind, rater_id, body, _comment = match.groups()
     if not rater_id.startswith(("E", *_SELF_PREFIXES)):
-        raise _LineError(
-            "malformed-line", line_no, f"unknown rater {rater_id!r} (expected E<n>, F<n> or M<n>)"
+        raise RecordSkip(
+            "malformed-line", f"unknown rater {rater_id!r} (expected E<n>, F<n> or M<n>)", line_no
         )
     rater = block.raters.setdefault(rater_id, _Rater(rater_id))
     if kind == "C":
         words = [w.strip() for w in body.split(";") if w.strip()]
         if not words:
-            raise _LineError("malformed-line", line_no, f"C-{rater_id} line holds no label: {line!r}")
+            raise RecordSkip("malformed-line", f"C-{rater_id} line holds no label: {line!r}", line_no)
         rater.c_lines.append((line_no, words))
     else:
         attrs = _ATTR_RE.match(body)
         if not attrs:
-            raise _LineError(
-                "malformed-line", line_no, f"A-{rater_id} body is not 'val v; act a; dom  d;': {body!r}"
+            raise RecordSkip(
+                "malformed-line", f"A-{rater_id} body is not 'val v; act a; dom  d;': {body!r}", line_no
             )
         values = tuple(None if x is None else float(x) for x in attrs.groups())
         if any(x is not None and not 1 <= x <= 5 for x in values):
-            raise _LineError(
-                "malformed-line", line_no, f"A-{rater_id} rating outside the 1-5 scale: {body!r}"
+            raise RecordSkip(
+                "malformed-line", f"A-{rater_id} rating outside the 1-5 scale: {body!r}", line_no
             )
         rater.dims = values  # type: ignore[assignment]
 
@@ -317,7 +322,7 @@ def _to_utterance(
         return None
     try:
         annotations = [_annotation(r, labels) for r in block.raters.values()]
-    except _LineError as exc:
+    except RecordSkip as exc:
         report.skip(exc.reason, path, f"{block.utt}: {exc.detail}", exc.line, record=utt_id)
         return None
     seen.add(block.utt)
@@ -345,10 +350,7 @@ def _to_utterance(
     return Utterance(
         id=utt_id,
         corpus=CORPUS,
-        audio_path=rel,
-        duration=info.duration,
-        sample_rate=info.sample_rate,
-        num_channels=info.num_channels,
+        **audio_fields(rel, info),
         speaker=qualified(CORPUS, f"Ses{session:02d}_{letter}"),
         gender=_GENDERS[letter],
         group=qualified(CORPUS, f"Session{session}"),
@@ -378,8 +380,8 @@ def _annotation(rater: _Rater, labels: LabelMap) -> Annotation:
         for word in words:
             unified = labels.words.get(word)
             if unified is None:
-                raise _LineError(
-                    "unknown-label", line_no, f"C-{rater.rater} word {word!r} not in the IEMOCAP label map"
+                raise RecordSkip(
+                    "unknown-label", f"C-{rater.rater} word {word!r} not in the IEMOCAP label map", line_no
                 )
             categories.append(unified)
             native.append(word)

@@ -36,7 +36,8 @@ from sercorpus.core.labelmap import load_label_map, manifests_dir
 from sercorpus.core.report import PrepareReport
 from sercorpus.core.schema import GENDERS, Utterance, qualified
 from sercorpus.core.textfile import read_text_lines
-from sercorpus.corpora.common import check_audio
+from sercorpus.corpora.common import audio_fields, check_audio
+from sercorpus.corpora.options import LoaderOptions, loader, option
 
 CORPUS = "mosi"
 SAMPLE_RATE = 16000
@@ -153,7 +154,7 @@ def read_genders(path: Path, report: PrepareReport) -> dict[str, str | None]:
         if not values:
             continue
         vid = Path(values[0].strip()).stem
-        gender = values[g].strip().lower() if len(values) > g else ""
+        gender: str | None = values[g].strip().lower() if len(values) > g else ""
         if gender not in GENDERS:
             report.note("unknown-gender", path, f"gender {gender!r} for {vid} kept as null", reader.line_num)
             gender = None
@@ -177,25 +178,26 @@ def read_annotprocessed(path: Path, report: PrepareReport) -> dict[int, str]:
 
 
 # -------------------------------------------------------------------------------------------- loader
-def load_mosi(
-    root: str | Path,
-    report: PrepareReport | None = None,
-    *,
-    source: str = "auto",
-    csd: str | None = None,
-    gender_file: str | None = None,
-) -> Iterator[Utterance]:
-    """Yield one record per labelled opinion segment whose 16 kHz mono audio is present.
+@dataclass(frozen=True)
+class MosiOptions(LoaderOptions):
+    source: str = option(
+        "auto",
+        "auto (the CSV when present, else the .csd; with both, the .csd is cross-checked against the CSV), "
+        "csv or csd",
+        choices=SOURCES,
+    )
+    csd: str | None = option(
+        None, "path of the label .csd (relative to the root or absolute); default: found next to the release"
+    )
+    gender_file: str | None = option(
+        None, "a file,gender side file; default: gender.csv in the root when present"
+    )
 
-    ``source``: ``auto`` (the CSV when present, else the .csd; when both exist the .csd is cross-checked
-    against the CSV and disagreements are noted), ``csv`` or ``csd``. ``csd``: path of the label .csd
-    (relative to the root or absolute; default: found next to the release). ``gender_file``: a
-    ``file,gender`` side file (default: ``gender.csv`` in the root when present).
-    """
-    root = Path(root)
-    report = report or PrepareReport(CORPUS)
-    if source not in SOURCES:
-        raise ValueError(f"mosi option source={source!r}; expected one of {SOURCES}")
+
+@loader(CORPUS, MosiOptions)
+def load_mosi(root: Path, report: PrepareReport, options: MosiOptions) -> Iterator[Utterance]:
+    """Yield one record per labelled opinion segment whose 16 kHz mono audio is present."""
+    source, csd, gender_file = options.source, options.csd, options.gender_file
     base = root / "Raw" if (root / "Raw").is_dir() else root
     segments = _segments(root, base, report, source, csd)
     genders = _genders(root, report, gender_file)
@@ -222,7 +224,18 @@ def _segments(root: Path, base: Path, report: PrepareReport, source: str, csd: s
                 "CMU-MOSI label file not found (expected Raw/Labels/"
                 "OpinionLevelSentiment.csv under the root)",
             )
+        before = report.read
         segments = list(read_csv_segments(csv_path, report))
+        if report.read == before:  # not one row: say so, rather than "is this the corpus root?" later
+            raise CorpusFormatError(
+                csv_path,
+                "empty label file: no start,end,video_id,segment_no,label rows"
+                + (
+                    "; use --opt source=csd to read the .csd instead"
+                    if csd_path and csd_path.is_file()
+                    else ""
+                ),
+            )
         if source == "auto" and csd_path is not None and csd_path.is_file():
             scratch = PrepareReport(CORPUS)  # .csd entries are not records here; bad ones show up as missing
             cross_check(segments, list(read_csd_segments(csd_path, scratch)), report, csd_path)
@@ -238,7 +251,7 @@ def _segments(root: Path, base: Path, report: PrepareReport, source: str, csd: s
 
 def cross_check(rows: list[Segment], sdk: list[Segment], report: PrepareReport, csd_path: Path) -> None:
     """Compare CSV rows (1-based) with .csd entries (0-based keys) segment by segment; note disagreements."""
-    by_id = {}
+    by_id: dict[tuple[str, int], Segment] = {}
     for seg in sdk:
         by_id.setdefault((seg.vid, seg.k), seg)
     problems = []
@@ -346,10 +359,7 @@ class _Builder:
         return Utterance(
             id=utt_id,
             corpus=CORPUS,
-            audio_path=rel,
-            duration=info.duration,
-            sample_rate=info.sample_rate,
-            num_channels=info.num_channels,
+            **audio_fields(rel, info),
             speaker=video,
             gender=self.genders.get(seg.vid),
             split=split,

@@ -27,6 +27,7 @@ import csv
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,8 @@ from sercorpus.core.report import PrepareReport
 from sercorpus.core.schema import GENDERS, Annotation, Utterance, qualified
 from sercorpus.core.textfile import read_text_lines
 from sercorpus.core.votes import MultiLabelPolicy, add_rater_votes, soft_from_votes
-from sercorpus.corpora.common import check_audio
+from sercorpus.corpora.common import audio_fields, check_audio
+from sercorpus.corpora.options import LoaderOptions, loader, option
 
 CORPUS = "msp-podcast"
 SAMPLE_RATE = 16000
@@ -54,6 +56,8 @@ SPLITS = {
     "test": "test",
 }
 UNKNOWN = "unknown"
+#: ``Split_Set`` values that mean "no split given" (the WHiSER release has only ``NA``): split null, noted once
+MISSING_SPLITS = frozenset({"na", "n/a", "nan", "none", "null", "unknown"})
 _LABEL_DIR = re.compile(r"^labels?$", re.IGNORECASE)
 _CONSENSUS = re.compile(r"^labels_con[sc]ensus\.(csv|json)$", re.IGNORECASE)
 _DETAILED = re.compile(r"^labels_detailed\.(csv|json)$", re.IGNORECASE)
@@ -130,6 +134,7 @@ def find_layout(root: Path, version: str | float | None = None) -> Layout:
     if audio is None:
         raise CorpusFormatError(root, "MSP-Podcast audio folder not found: expected Audios/ under the root")
     partitions = _child(root, re.compile(r"^partitions\.txt$", re.IGNORECASE), False)
+    assert label_dir is not None  # the consensus file was found in it
     return Layout(
         consensus,
         _label_file(label_dir, _DETAILED),
@@ -176,7 +181,8 @@ def _consensus_csv(path: Path, report: PrepareReport) -> Iterator[ConsensusRow]:
                 "malformed-line", path, f"expected {len(header)} fields, got {len(values)}", reader.line_num
             )
             continue
-        yield ConsensusRow(*(values[i].strip() for i in index), line=reader.line_num)
+        file_name, code, act, val, dom, speaker, gender, split = (values[i].strip() for i in index)
+        yield ConsensusRow(file_name, code, act, val, dom, speaker, gender, split, line=reader.line_num)
 
 
 def _consensus_json(path: Path, report: PrepareReport) -> Iterator[ConsensusRow]:
@@ -191,7 +197,8 @@ def _consensus_json(path: Path, report: PrepareReport) -> Iterator[ConsensusRow]
                 record=qualified(CORPUS, _stem(file_name)),
             )
             continue
-        yield ConsensusRow(file_name, *(_text(row[c]) for c in CONSENSUS_COLUMNS[1:]), line=None)
+        code, act, val, dom, speaker, gender, split = (_text(row[c]) for c in CONSENSUS_COLUMNS[1:])
+        yield ConsensusRow(file_name, code, act, val, dom, speaker, gender, split, line=None)
 
 
 def _load_json(path: Path) -> dict[str, Any]:
@@ -412,6 +419,10 @@ class Mapper:
         return self.secondary.get("other" if key.startswith("other") else key, self.secondary_default)
 
 
+def is_missing_split(native: str) -> bool:
+    return native.strip().lower() in MISSING_SPLITS
+
+
 def split_name(native: str) -> str | None:
     return SPLITS.get(native.strip().lower()) if native.strip() else None
 
@@ -431,7 +442,8 @@ def _annotations(
     ratings: list[Rating], mapper: Mapper, path: Path, report: PrepareReport, record: str
 ) -> tuple[list[Annotation], dict[str, float]]:
     """Per-worker annotations and the vote table (P-type, or S-type with secondary tags)."""
-    annotations, votes = [], {}
+    annotations: list[Annotation] = []
+    votes: dict[str, float] = {}
     norm = mapper.labels.normalise
     for r in ratings:
         try:
@@ -466,23 +478,23 @@ def _annotations(
 
 
 # -------------------------------------------------------------------------------------------- loader
-def load_msp_podcast(
-    root: str | Path,
-    report: PrepareReport | None = None,
-    *,
-    secondary: bool = False,
-    version: str | float | None = None,
-) -> Iterator[Utterance]:
-    """Yield one record per consensus row (plus label-withheld files of Partitions.txt) with sane audio.
+@dataclass(frozen=True)
+class MspPodcastOptions(LoaderOptions):
+    secondary: bool = option(
+        False, "S-type soft labels (primary + secondary tags) instead of P-type (primary)"
+    )
+    version: str | float | None = option(
+        None,
+        "read the labels of a previous release kept under "
+        "Previous_releases_information/previous_releases_info/v<version>/ (audio still from Audios/)",
+    )
 
-    ``secondary``: S-type soft labels (primary + secondary tags) instead of P-type (primary only).
-    ``version``: read the labels of a previous release kept under
-    ``Previous_releases_information/previous_releases_info/v<version>/`` (audio still from ``Audios/``).
-    """
-    root = Path(root)
-    report = report or PrepareReport(CORPUS)
-    layout = find_layout(root, version)
-    mapper = Mapper(load_label_map(CORPUS), bool(secondary))
+
+@loader(CORPUS, MspPodcastOptions)
+def load_msp_podcast(root: Path, report: PrepareReport, options: MspPodcastOptions) -> Iterator[Utterance]:
+    """Yield one record per consensus row (plus label-withheld files of Partitions.txt) with sane audio."""
+    layout = find_layout(root, options.version)
+    mapper = Mapper(load_label_map(CORPUS), options.secondary)
     detailed = read_detailed(layout.detailed, report) if layout.detailed else None
     if detailed is None:
         report.note(
@@ -518,6 +530,7 @@ class _Context:
     seen: dict[str, int | None] = field(default_factory=dict)  # FileName -> its consensus line
     unrated: list[str] = field(default_factory=list)
     withheld_count: int = 0
+    missing_splits: Counter[str] = field(default_factory=Counter)  # missing-value marker -> files
 
     def record(self, row: ConsensusRow) -> Utterance | None:
         path, report = self.layout.consensus, self.report
@@ -566,7 +579,14 @@ class _Context:
         )
 
     def _split(self, row: ConsensusRow, name: str, utt_id: str) -> str | None:
-        native = row.split or self.partitions.get(name, ("", 0))[0]
+        native, marker = row.split, None
+        if is_missing_split(native):  # Partitions.txt may still know the split
+            native, marker = "", native.strip()
+        native = native or self.partitions.get(name, ("", 0))[0]
+        if is_missing_split(native):
+            native, marker = "", marker or native.strip()
+        if marker and not native:
+            self.missing_splits[marker] += 1
         split = split_name(native)
         if native and split is None:
             split = native.strip().lower()
@@ -579,6 +599,7 @@ class _Context:
             )
         listed = self.partitions.get(name)
         if listed and split_name(listed[0]) not in (None, split):
+            assert self.layout.partitions is not None  # listed there
             self.report.note(
                 "split-conflict",
                 self.layout.partitions,
@@ -620,10 +641,7 @@ class _Context:
         return Utterance(
             id=utt_id,
             corpus=CORPUS,
-            audio_path=rel,
-            duration=info.duration,
-            sample_rate=info.sample_rate,
-            num_channels=info.num_channels,
+            **audio_fields(rel, info),
             speaker=spk,
             gender=gender if gender in GENDERS else None,
             split=split,
@@ -648,11 +666,12 @@ class _Context:
             if code is not None:
                 self.unrated.append(name)
             return [], {}
+        assert self.layout.detailed is not None  # the ratings came from it
         return _annotations(ratings, self.mapper, self.layout.detailed, self.report, utt_id)
 
     def _transcript(self, name: str) -> str | None:
         file = _stem(name) + ".txt"
-        if file not in self.transcripts:
+        if file not in self.transcripts or self.layout.transcripts is None:
             return None
         text = " ".join(line.strip() for line in read_text_lines(self.layout.transcripts / file)).strip()
         return text or None
@@ -673,7 +692,7 @@ class _Context:
                 label=None,
                 code=None,
                 dims=(None, None, None),
-                split=split_name(native) or native.lower(),
+                split=self._listed_split(native),
                 speaker="",
                 gender="",
                 native_split=native,
@@ -681,19 +700,35 @@ class _Context:
             if utt is not None:
                 yield utt
 
+    def _listed_split(self, native: str) -> str | None:
+        """Split of a Partitions.txt-only file; a missing-value marker is null (counted for the note)."""
+        if is_missing_split(native):
+            self.missing_splits[native.strip()] += 1
+            return None
+        return split_name(native) or native.lower()
+
     def summarise(self) -> None:
         """One note per kind of gap (not one per file: a release can have thousands)."""
-        report = self.report
-        if self.withheld_count:
+        report, partitions, detailed = self.report, self.layout.partitions, self.layout.detailed
+        for marker, count in sorted(self.missing_splits.items()):
+            report.note(
+                "missing-split",
+                self.layout.consensus,
+                f"{count} file(s) have Split_Set {marker!r}, a missing-value marker: split left null",
+            )
+            report.counts[f"split-missing:{marker}"] += count
+        if self.withheld_count and partitions is not None:
             report.note(
                 "labels-withheld",
-                self.layout.partitions,
+                partitions,
                 f"{self.withheld_count} file(s) listed in Partitions.txt have no consensus row; kept unlabeled",
             )
+        if detailed is None:  # no ratings file: nothing unrated or orphaned to say (noted once already)
+            return
         if self.unrated:
             report.note(
                 "no-ratings",
-                self.layout.detailed,
+                detailed,
                 f"{len(self.unrated)} file(s) have no worker ratings "
                 f"(votes left empty), e.g. {', '.join(self.unrated[:3])}",
             )
@@ -701,6 +736,6 @@ class _Context:
             orphans = sorted(self.detailed)
             report.note(
                 "orphan-ratings",
-                self.layout.detailed,
+                detailed,
                 f"{len(orphans)} file(s) rated but not in the consensus file, e.g. {', '.join(orphans[:3])}",
             )

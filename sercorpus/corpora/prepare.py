@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import functools
 import gc
-import inspect
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from sercorpus.core.errors import CorpusFormatError
-from sercorpus.core.manifest import write_manifest
+from sercorpus.core.manifest import check_output_path, write_manifest
 from sercorpus.core.privacy import public_options
 from sercorpus.core.report import PrepareReport
 from sercorpus.core.schema import Utterance
 from sercorpus.corpora import get_corpus
+from sercorpus.corpora.decodecheck import check_decoding
 
 
 def report_path_for(out: Path) -> Path:
@@ -39,17 +39,6 @@ def collect(
             continue
         kept[utt.id] = utt
     return list(kept.values())
-
-
-def check_options(loader: Callable[..., object], corpus: str, options: dict[str, Any]) -> None:
-    """Reject options the loader does not take, listing the ones it does (a typo must not pass silently)."""
-    params = inspect.signature(loader).parameters
-    accepted = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        raise ValueError(
-            f"{corpus} loader does not take option(s) {unknown}; it accepts {accepted or 'none'}"
-        )
 
 
 def _gc_paused(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -81,16 +70,31 @@ def prepare(
     strict: bool = False,
     options: dict[str, Any] | None = None,
     progress: bool = False,
+    check_audio: bool = False,
+    workers: int | None = None,
 ) -> tuple[list[Utterance], PrepareReport]:
-    """Load ``corpus`` from ``root`` and write ``out`` (+ ``out.report.json``). Empty results are an error."""
+    """Load ``corpus`` from ``root`` and write ``out`` (+ ``out.report.json``). Empty results are an error.
+
+    ``check_audio`` decodes every record's audio (``workers`` threads) and skips, counted and named, those
+    that are undecodable, empty or hold NaN/inf samples (:mod:`sercorpus.corpora.decodecheck`).
+    """
     entry = get_corpus(corpus)
-    root, out = Path(root).resolve(), Path(out)
+    root, out = Path(root).resolve(), check_output_path(out)
+    report_out = report_path_for(out)
+    if report_out.is_dir():
+        raise ValueError(f"{report_out}: is a directory, so the prepare report cannot be written there")
+    if not root.exists():
+        raise CorpusFormatError(root, "corpus root does not exist")
     if not root.is_dir():
         raise CorpusFormatError(root, "corpus root is not a directory")
-    report = PrepareReport(corpus, strict=strict)
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
     loader = entry.load_function()
-    check_options(loader, corpus, options or {})
-    records = collect(loader(root, report, **(options or {})), report, root, progress)
+    given = loader.options.coerce(options or {}, corpus)  # unknown or mistyped: refused before any reading
+    report = PrepareReport(corpus, strict=strict)
+    records = collect(loader(root, report, loader.options(**given)), report, root, progress)
+    if check_audio and records:
+        records = check_decoding(records, root, report, workers, progress)
     if not records:
         raise CorpusFormatError(
             root, f"no {corpus} utterances found ({len(report.skipped)} skipped); is this the corpus root?"
@@ -101,7 +105,7 @@ def prepare(
         report.counts[f"split:{utt.split}"] += 1
     roots = {c: root for c in {u.corpus for u in records}}  # custom corpora carry their spec's name
     write_manifest(
-        out, records, roots=roots, meta={"prepared_from": corpus, "options": public_options(options)}
+        out, records, roots=roots, meta={"prepared_from": corpus, "options": public_options(given)}
     )
-    report.write_json(report_path_for(out))
+    report.write_json(report_out)
     return records, report

@@ -129,7 +129,7 @@ def parse_vtt(path: str | Path) -> list[Cue]:
     lines = read_text_lines(path)
     if not lines or not (lines[0] == "WEBVTT" or lines[0].startswith(("WEBVTT ", "WEBVTT\t"))):
         raise CorpusFormatError(path, "not a WebVTT file (first line must be 'WEBVTT')", 1)
-    cues = []
+    cues: list[Cue] = []
     for start, block in _blocks(lines, first=1)[_header_blocks(lines) :]:
         if block[0].split(" ")[0] in _VTT_SKIP_BLOCKS:
             continue

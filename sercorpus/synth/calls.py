@@ -1,6 +1,6 @@
 """Miniature private call-centre corpus: three IT service-desk calls at 8 kHz, one of them dual-channel.
 
-Layout (what a user's export typically looks like; contract in ``manifests/CALLS.md``)::
+Layout (what a user's export typically looks like; contract in ``docs/CALLS.md``)::
 
     recordings/2024-03-04_0912_ext214.wav   stereo: agent on channel 0, customer on channel 1
     recordings/2024-03-04_1040_ext305.wav   mono

@@ -225,7 +225,7 @@ def _ratings(rng: np.random.Generator, code: str, letter: str, index: int) -> tu
     attr_raters = set(raters[1:])  # two of the three externals also give dimensional ratings
     ratings = []
     for position, (rater, words) in enumerate(zip(raters, word_lists, strict=True)):
-        vad = _vad(rng, code) if rater in attr_raters else None
+        vad: tuple[int, int, int | None] | None = _vad(rng, code) if rater in attr_raters else None
         if vad is not None and index == MISSING_DOM_TURN and position == 1:
             vad = (vad[0], vad[1], None)
         ratings.append(Rating(rater, words, COMMENTS[int(rng.integers(len(COMMENTS)))], vad))

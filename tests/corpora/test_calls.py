@@ -72,7 +72,7 @@ def test_offsets_durations_and_sources_follow_the_plan(mini):
         expected = sources[turn.call_id] or ("srt" if turn.role == "agent" else "vtt")
         assert utt.extra["timing"] == expected and utt.extra["role"] == turn.role
         assert utt.gender == turn.gender
-        if "INC00" not in turn.text:  # the one transcript quoting a ticket number is redacted (test_privacy)
+        if not any(c.isdigit() for c in turn.text):  # ticket/customer numbers are redacted (test_privacy)
             assert utt.transcript == turn.text
     groups = Counter(u.group for u in records)
     assert sorted(groups.values()) == [7, 8, 10]
