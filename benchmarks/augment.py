@@ -16,6 +16,10 @@ batches of --batch in dataset order (padding is charged to the batched engines).
 of --reps passes over all utterances, after a warm-up.
 
 Usage: python benchmarks/augment.py [--n N] [--quick] [--batch 16] [--gpu-batch 128] [--reps 3] [--json PATH]
+       [--gpu-only] [--no-peers]
+
+The GPU section also measures the tolerance docs/augment.md states: max |CPU - GPU| per sample on the full
+chain, and max |difference| between two batch layouts on the GPU (the CPU is byte-identical by design).
 Targets (issue 6): CPU full chain >= 3x audiomentations; GPU >= 20x torch-audiomentations on its op set and
 >= 50,000x realtime for the full chain.
 """
@@ -140,6 +144,35 @@ def ta_gpu_chain(peers):
     )
 
 
+def gpu_tolerance(aug, utts, ids, n: int = 24) -> dict[str, float]:
+    """Max |CPU - GPU| and max |GPU batch layout A - layout B| per sample over ``n`` utterances."""
+    import torch
+
+    from sercorpus.augment import pad_batch, unpad
+
+    sub, names = utts[:n], ids[:n]
+
+    def run(order, device, batch):
+        out = {}
+        for i in range(0, len(order), batch):
+            rows = order[i : i + batch]
+            x, lengths = pad_batch([sub[r] for r in rows], device)
+            with torch.inference_mode():
+                res = aug(x, lengths, ids=[names[r] for r in rows], seed=5)
+            for r, y in zip(rows, unpad(res.x, res.lengths), strict=True):
+                out[r] = y
+        return out
+
+    cpu = run(list(range(len(sub))), "cpu", 8)
+    gpu_a = run(list(range(len(sub))), "cuda", 24)
+    gpu_b = run(list(reversed(range(len(sub)))), "cuda", 5)
+
+    def worst(a, b):
+        return max(float(abs(a[r] - b[r]).max()) if len(a[r]) == len(b[r]) else float("inf") for r in a)
+
+    return {"max_abs_cpu_vs_gpu": worst(cpu, gpu_a), "max_abs_gpu_layouts": worst(gpu_a, gpu_b)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=200, help="utterances (default 200, as peers.py)")
@@ -149,6 +182,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--no-peers", action="store_true", help="time sercorpus only")
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    ap.add_argument("--gpu-only", action="store_true", help="skip the CPU section (benchmarks/gpu.sh)")
     args = ap.parse_args()
     if args.quick:
         args.n, args.reps = min(args.n, 40), 1
@@ -167,32 +201,34 @@ def main() -> None:
         f"{torch.get_num_threads()} CPU thread; batches of {args.batch} in dataset order; best of {args.reps}"
     )
     results: dict[str, float] = {}
+    tolerance: dict[str, float] = {}
 
     def rtf(seconds: float) -> float:
         return audio_s / seconds
 
     # ------------------------------------------------------------------ CPU
-    batches = peers.make_batches(utts, args.batch)
-    ids = [ids_all[i : i + args.batch] for i in range(0, len(utts), args.batch)]
     chains = sercorpus_chains(peers, with_features=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if not args.no_peers:
-            results["cpu/audiomentations full"] = rtf(
-                best_of(lambda: peers.bench_audiomentations(utts, False, 0), args.reps)
+    if not args.gpu_only:
+        batches = peers.make_batches(utts, args.batch)
+        ids = [ids_all[i : i + args.batch] for i in range(0, len(utts), args.batch)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if not args.no_peers:
+                results["cpu/audiomentations full"] = rtf(
+                    best_of(lambda: peers.bench_audiomentations(utts, False, 0), args.reps)
+                )
+                results["cpu/torch-audiomentations ta_set"] = rtf(
+                    best_of(lambda: peers.bench_torch_audiomentations(utts, args.batch, False), args.reps)
+                )
+            for name in ("full", "ta_set"):
+                results[f"cpu/sercorpus {name}"] = rtf(
+                    best_of(lambda name=name: run_sercorpus(chains[name], batches, ids, "cpu"), args.reps)
+                )
+            results["cpu/sercorpus literature+features"] = rtf(
+                best_of(
+                    lambda: run_sercorpus(chains["literature"], batches, ids, "cpu", features=True), args.reps
+                )
             )
-            results["cpu/torch-audiomentations ta_set"] = rtf(
-                best_of(lambda: peers.bench_torch_audiomentations(utts, args.batch, False), args.reps)
-            )
-        for name in ("full", "ta_set"):
-            results[f"cpu/sercorpus {name}"] = rtf(
-                best_of(lambda name=name: run_sercorpus(chains[name], batches, ids, "cpu"), args.reps)
-            )
-        results["cpu/sercorpus literature+features"] = rtf(
-            best_of(
-                lambda: run_sercorpus(chains["literature"], batches, ids, "cpu", features=True), args.reps
-            )
-        )
 
     # ------------------------------------------------------------------ GPU
     if torch.cuda.is_available():
@@ -218,6 +254,9 @@ def main() -> None:
                 results["gpu/torch-audiomentations ta_set"] = rtf(best_of(run_ta, args.reps))
             except Exception as exc:  # a peer failing on this machine must not hide our numbers
                 print(f"torch-audiomentations on CUDA failed: {exc!r}")
+        tolerance.update(gpu_tolerance(chains["full"], utts, ids_all))
+        for key, value in tolerance.items():
+            print(f"tolerance {key}: {value:.3g}")
 
     # ------------------------------------------------------------------ report
     print("\n| device | engine | op set | x realtime |")
@@ -260,6 +299,7 @@ def main() -> None:
                     "audio_s": audio_s,
                     "n": len(utts),
                     "results": results,
+                    "tolerance": tolerance,
                     "numpy": np.__version__,
                     "torch": torch.__version__,
                 },

@@ -14,30 +14,28 @@ Format::
         p: 0.5
 
 Resources that live outside the config (an ESC-50 root, a RIR folder) may be left out and supplied by the
-caller (``--noise-root``/``--rir-dir``); relative paths in a config file resolve against its folder.
+caller (``--noise-root``/``--rir-dir``): ops declare which parameter each resource fills. Relative paths
+written in a config file resolve against the config's folder.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from sercorpus.augment import filters, levels, noise, reverb, specaugment, telephone, temporal  # noqa: F401
-from sercorpus.augment.base import REGISTRY, Op
-from sercorpus.augment.compose import Augmenter, Chain, OneOf
+from sercorpus.augment import registry
+from sercorpus.augment.compose import Chain, OneOf
+from sercorpus.augment.node import Node
 
-#: op -> (parameter, resource key that fills it, the op's other source parameters): the resource fills the
-#: parameter only when the config gives none of the op's sources
-RESOURCE_PARAMS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "background_noise": ("root", "noise_root", ("folder",)),
-    "rir_reverb": ("rir_dir", "rir_dir", ("paths",)),
-}
-_PATH_PARAMS = {"root", "folder", "rir_dir", "paths"}
-_TOP_KEYS = {"sample_rate", "rate", "chain", "one_of", "weights", "p", "name", "description"}
+_META_KEYS = {"sample_rate", "rate", "name", "description"}
+_TOP_KEYS = _META_KEYS | {"chain", "one_of", "weights", "p", "fuse_filters"}
+
+
+class ConfigError(ValueError, yaml.YAMLError):
+    """A config file that is not valid YAML (one line naming the file, line and column)."""
 
 
 def _resolve_path(value: Any, base_dir: Path | None) -> Any:
@@ -51,7 +49,7 @@ def _resolve_path(value: Any, base_dir: Path | None) -> Any:
 
 def build_op(
     spec: Any, resources: Mapping[str, Any] | None = None, base_dir: Path | None = None, where: str = "config"
-) -> Op:
+) -> Node:
     """One node of the tree: ``{op: name, ...params}``, ``{chain: [...], p}`` or ``{one_of: [...], weights, p}``."""
     resources = dict(resources or {})
     if not isinstance(spec, Mapping):
@@ -72,23 +70,28 @@ def build_op(
             if "weights" in spec:
                 raise ValueError(f"{where}: 'weights' belongs to one_of, not chain")
             return Chain(ops, p=spec.get("p", 1.0), fuse_filters=spec.get("fuse_filters", True))
+        if "fuse_filters" in spec:
+            raise ValueError(f"{where}: 'fuse_filters' belongs to chain, not one_of")
         return OneOf(ops, weights=spec.get("weights"), p=spec.get("p", 1.0))
     name = spec["op"]
-    if name not in REGISTRY:
-        raise ValueError(f"{where}: unknown op {name!r}; known ops: {sorted(REGISTRY)}")
-    cls = REGISTRY[name]
+    known = registry.ops()
+    if not isinstance(name, str) or name not in known:
+        raise ValueError(f"{where}: unknown op {name!r}; known ops: {sorted(known)}")
+    cls = known[name]
     params = {k: v for k, v in spec.items() if k != "op"}
-    allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "bank")]
+    allowed = [p.name for p in cls.declared if p.yaml]
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise ValueError(f"{where}: unknown parameter(s) {unknown} for op {name!r}; allowed: {allowed}")
-    if name in RESOURCE_PARAMS:
-        param, key, others = RESOURCE_PARAMS[name]
-        given = any(params.get(k) is not None for k in (param, *others))
-        if not given and resources.get(key) is not None:
-            params[param] = str(resources[key])
-    for key in _PATH_PARAMS & set(params):
-        params[key] = _resolve_path(params[key], base_dir)
+    for param in cls.declared:
+        if param.is_path and param.name in params:
+            params[param.name] = _resolve_path(params[param.name], base_dir)
+    for param in cls.declared:
+        if param.resource is None or resources.get(param.resource) is None:
+            continue
+        if not any(params.get(k) is not None for k in (param.name, *param.alternatives)):
+            # a resource comes from the caller (the command line), not the config: relative to the CWD
+            params[param.name] = str(Path(resources[param.resource]).resolve())
     try:
         return cls(**params)
     except TypeError as exc:
@@ -97,27 +100,47 @@ def build_op(
         raise ValueError(f"{where}: {exc}") from None
 
 
-def load_config(
+def read_config_file(path: Path) -> Any:
+    """The parsed YAML of a config file; a YAML syntax error becomes one line naming the file and position."""
+    if not path.is_file():
+        raise FileNotFoundError(f"augmentation config not found: {path}")
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        at = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        raise ConfigError(f"{path}{at}: not valid YAML: {problem}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+
+
+def parse_config(
     config: str | Path | Mapping[str, Any],
     resources: Mapping[str, Any] | None = None,
-) -> Augmenter:
-    """A YAML file (or an already-parsed mapping) -> :class:`Augmenter`."""
+) -> tuple[Node, float, int]:
+    """A YAML file (or an already-parsed mapping) -> (op tree, rate, sample_rate), validated.
+
+    :func:`sercorpus.augment.augmenter.load_config` wraps the result in an ``Augmenter``."""
     base_dir = None
     if isinstance(config, (str, Path)):
         path = Path(config)
-        if not path.is_file():
-            raise FileNotFoundError(f"augmentation config not found: {path}")
-        with path.open(encoding="utf-8") as handle:
-            config = yaml.safe_load(handle)
+        config = read_config_file(path)
         base_dir = path.resolve().parent
         where = str(path)
     else:
         where = "config"
     if not isinstance(config, Mapping):
         raise ValueError(f"{where}: top level must be a mapping with 'chain' or 'one_of'")
-    unknown = set(config) - _TOP_KEYS
-    if unknown:
-        raise ValueError(f"{where}: unknown top-level keys {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}")
-    tree = {k: v for k, v in config.items() if k in ("chain", "one_of", "weights", "p")}
+    if "op" in config:  # a single op at the root (as Augmenter.spec writes it for a leaf root)
+        tree = {k: v for k, v in config.items() if k not in _META_KEYS}
+    else:
+        unknown = set(config) - _TOP_KEYS
+        if unknown:
+            raise ValueError(
+                f"{where}: unknown top-level keys {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}"
+            )
+        tree = {k: v for k, v in config.items() if k not in _META_KEYS}
     op = build_op(tree, resources, base_dir, where)
-    return Augmenter(op, rate=config.get("rate", 1.0), sample_rate=config.get("sample_rate", 16000))
+    return op, config.get("rate", 1.0), config.get("sample_rate", 16000)

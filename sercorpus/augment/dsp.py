@@ -1,5 +1,5 @@
-"""Small DSP kernels in plain torch (any device): FFT sizes, Butterworth magnitude, windowed-sinc resampling;
-plus the mel scale and the one-off numpy resampling used when decoding files and banks.
+"""Small DSP kernels in plain torch (any device): FFT sizes and windowed-sinc resampling; plus the mel scale
+and the one-off numpy resampling used when decoding files and banks.
 
 Only torch is needed on the hot path: torchaudio's I/O no longer works without TorchCodec and its effects
 module is gone, so the engine owns the few kernels it uses.
@@ -10,17 +10,18 @@ from __future__ import annotations
 import functools
 import math
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import torch
 
 
-def hz_to_mel(f):
+def hz_to_mel(f: Any) -> Any:
     """HTK mel of ``f`` Hz (a number or a numpy array)."""
     return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
 
 
-def mel_to_hz(m):
+def mel_to_hz(m: Any) -> Any:
     return 700.0 * (10.0 ** (np.asarray(m) / 2595.0) - 1.0)
 
 
@@ -53,59 +54,6 @@ def next_fast_len(n: int) -> int:
             p35 *= 3
         p5 *= 5
     return 8 * best
-
-
-@functools.lru_cache(maxsize=64)
-def _warped_freq(n_fft: int, sample_rate: int, inverse: bool, device_str: str) -> torch.Tensor:
-    """tan(pi f / sr) on the rfft grid (bilinear pre-warp), or its reciprocal; inf at Nyquist / DC."""
-    f = torch.arange(n_fft // 2 + 1, dtype=torch.float64) * (sample_rate / n_fft)
-    w = torch.tan(math.pi * f / sample_rate).abs()
-    if n_fft % 2 == 0:
-        w[-1] = math.inf  # tan(pi/2)
-    w = 1.0 / w if inverse else w  # 1/0 -> inf at DC
-    return w.to(torch.float32).to(device_str)
-
-
-def _int_power(r: torch.Tensor, k: int) -> torch.Tensor:
-    """r**k for a positive integer k by repeated squaring (cheap multiplies instead of exp/log)."""
-    out, base = None, r
-    while k:
-        if k & 1:
-            out = base if out is None else out * base
-        k >>= 1
-        if k:
-            base = base * base
-    return out  # type: ignore[return-value]
-
-
-def butterworth_magnitude(
-    n_fft: int,
-    sample_rate: int,
-    cutoffs: torch.Tensor,
-    order: int,
-    kind: str,
-) -> torch.Tensor:
-    """|H| of the digital Butterworth filter scipy designs with ``butter(order, fc, kind, fs=sr)``.
-
-    The analog prototype 1/sqrt(1 + (f/fc)^(2n)) under the bilinear transform becomes
-    1/sqrt(1 + (tan(pi f/sr) / tan(pi fc/sr))^(2n)); that is the exact magnitude of scipy's design (and
-    equals the analog formula far below Nyquist). High-pass is the dual with the ratio inverted.
-    Returns (B, n_fft//2 + 1) float32 on ``cutoffs.device``; inf**2n gives exactly 0 gain, never NaN.
-    """
-    if kind not in ("lowpass", "highpass"):
-        raise ValueError(f"kind must be 'lowpass' or 'highpass', got {kind!r}")
-    warped_cut = torch.tan(math.pi * cutoffs.to(torch.float64) / sample_rate).to(torch.float32)
-    if kind == "lowpass":  # ratio = tan(pi f/sr) / tan(pi fc/sr)
-        ratio = _warped_freq(n_fft, sample_rate, False, str(cutoffs.device))[None, :] / warped_cut[:, None]
-    else:  # ratio = tan(pi fc/sr) / tan(pi f/sr)
-        ratio = _warped_freq(n_fft, sample_rate, True, str(cutoffs.device))[None, :] * warped_cut[:, None]
-    return torch.rsqrt(_int_power(ratio, 2 * order).add_(1.0))
-
-
-def butterworth_tail(cutoff_hz: float, order: int, sample_rate: int, decay_db: float = 80.0) -> int:
-    """Samples until a Butterworth impulse response has decayed by ``decay_db`` (FFT guard band size)."""
-    damping = 2 * math.pi * cutoff_hz * math.sin(math.pi / (2 * order))  # slowest pole's decay rate (1/s)
-    return int(math.ceil(decay_db / 8.686 / damping * sample_rate)) + 64
 
 
 def sinc_width(orig: int, new: int, zero_crossings: int = 16, rolloff: float = 0.95) -> int:

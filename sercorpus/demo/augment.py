@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,9 @@ def demo_config(esc50_root: Path) -> dict[str, Any]:
     }
 
 
-def stage_augment(ctx) -> list[str]:
+def stage_augment(ctx: Any) -> list[str]:
     """Augment a few MSP-Podcast utterances toward IEMOCAP-like conditions (reverb, ESC-50 background, noise)."""
-    from sercorpus.augment.files import augment_files, provenance_nodes
+    from sercorpus.augment.files import augment_files, output_records, provenance_nodes
 
     manifest = ctx.manifests.get("msp-podcast") or next(
         (path for name, path in sorted(ctx.manifests.items()) if name != "esc50"), None
@@ -48,22 +47,29 @@ def stage_augment(ctx) -> list[str]:
         batch_size=DEMO_UTTERANCES,
     )
     t60, bg, pink, seconds = [], [], [], 0.0
-    for path in sorted(out.glob("*.json")):
-        meta = json.loads(path.read_text(encoding="utf-8"))
+    for meta in output_records(out):
         seconds += meta["input_seconds"]
         applied = (d for d in provenance_nodes(meta) if "op" in d and d.get("applied") and "ops" not in d)
         for op in applied:  # leaf ops that ran (not chains)
             if op["op"] == "synthetic_reverb":
                 t60.append(op["t60_s"])
             elif op["op"] == "background_noise":
-                bg.append(f"{op['category']} {op['achieved_snr_db']:.1f} dB")
-            elif op["op"] == "pink_noise":
+                snr = op["achieved_snr_db"]
+                bg.append(
+                    f"{op['category']} {snr:.1f} dB" if snr is not None else f"{op['category']} (silent)"
+                )
+            elif op["op"] == "pink_noise" and op["achieved_snr_db"] is not None:
                 pink.append(op["achieved_snr_db"])
     ctx.state["augment_dir"] = out
+    utterances = summary.written + summary.already_done + len(summary.skipped)
     lines = [
-        f"{summary.written + summary.skipped} utterances of {Path(manifest).stem}, "
+        f"{utterances} utterances of {Path(manifest).stem}, "
         f"{seconds:.1f} s, written to {out.relative_to(ctx.out_dir)} (wav + JSON each)"
     ]
+    if summary.skipped:
+        lines.append(
+            f"{len(summary.skipped)} input(s) skipped: {summary.skip_counts()} (see augment/REPORT.json)"
+        )
     if t60:
         lines.append(
             f"reverb T60 {min(t60):.2f}-{max(t60):.2f} s; ESC-50 backgrounds (measured SNR): {', '.join(bg)}"

@@ -6,27 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
-
-SR = 16000
-
-
-def speechlike(seconds: float, seed: int = 0, sr: int = SR, f0: float = 140.0) -> np.ndarray:
-    """Harmonic voice-like signal with a syllabic envelope, pauses and silent edges (-25 dBFS)."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * sr)
-    t = np.arange(n) / sr
-    f = f0 * (1 + 0.08 * np.sin(2 * np.pi * 0.7 * t + rng.uniform(0, 6)))
-    phase = 2 * np.pi * np.cumsum(f) / sr
-    y = sum(np.sin(k * phase) / k for k in range(1, 12)) + 0.05 * rng.standard_normal(n)
-    env = np.abs(np.sin(np.pi * 4 * t + rng.uniform(0, 3))) ** 1.5
-    env *= (rng.random(int(seconds * 4) + 2) > 0.2)[(t * 4).astype(int)]
-    edge = int(0.1 * sr)
-    env[:edge] = 0
-    env[-edge:] = 0
-    y = y * env
-    y *= 10 ** (-25 / 20) / (np.sqrt(np.mean(y**2)) + 1e-12)
-    return y.astype(np.float32)
+from augment_signals import speechlike, write_esc50_mini, write_rir_folder
 
 
 @pytest.fixture(scope="session")
@@ -47,27 +27,16 @@ def esc50_real(shared_data) -> Path:
 
 @pytest.fixture(scope="session")
 def esc50_mini(tmp_path_factory) -> Path:
-    from sercorpus.synth.esc50 import write_esc50
-
-    return Path(write_esc50(tmp_path_factory.mktemp("esc50"), seed=0, clips_per_category=1))
-
-
-def synthetic_rir(t60: float, sr: int, seed: int = 0, predelay_s: float = 0.004) -> np.ndarray:
-    """Exponentially decaying noise tail after a unit direct path, preceded by a propagation delay."""
-    rng = np.random.default_rng(seed)
-    n = int(1.5 * t60 * sr)
-    t = np.arange(n) / sr
-    h = rng.standard_normal(n) * np.exp(-6.9078 * t / t60) * 0.3
-    h[0] = 1.0
-    return np.concatenate([np.zeros(int(predelay_s * sr)), h])
+    return write_esc50_mini(tmp_path_factory.mktemp("esc50"))
 
 
 @pytest.fixture(scope="session")
 def rir_folder(tmp_path_factory) -> tuple[Path, float]:
     """One synthetic RIR of known T60, stored as 44.1 kHz stereo PCM_24 (rate and channels the op must handle)."""
-    folder = tmp_path_factory.mktemp("rirs")
-    t60 = 0.5
-    h = synthetic_rir(t60, 44100, seed=3)
-    h /= np.max(np.abs(h)) * 1.01
-    sf.write(folder / "room.wav", np.stack([h, 0.5 * h], axis=1), 44100, subtype="PCM_24")
-    return folder, t60
+    return write_rir_folder(tmp_path_factory.mktemp("rirs"))
+
+
+@pytest.fixture(scope="session")
+def resources(esc50_mini, rir_folder) -> dict[str, Path]:
+    """What ops may declare as resources (the CLI's --noise-root and --rir-dir), for the contract tests."""
+    return {"noise_root": esc50_mini, "rir_dir": rir_folder[0]}

@@ -7,7 +7,7 @@ import torch
 from scipy import signal
 
 from sercorpus.augment import LogMel, SpecAugment, Telephone, pad_batch
-from sercorpus.augment.telephone import alaw_roundtrip, mulaw_roundtrip
+from sercorpus.augment.codecs import alaw_roundtrip, mulaw_roundtrip
 
 SR = 16000
 

@@ -52,7 +52,7 @@ def test_cli_folder_writes_wavs_and_json_and_resumes(tmp_path, esc50_mini, speec
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "6 written, 0 already done" in result.output
-    jsons = sorted(out.glob("*.json"))
+    jsons = sorted(out.glob("*.aug*.json"))
     assert len(jsons) == 6 and len(list(out.glob("*.wav"))) == 6
     assert not list(out.glob(".*")), "no temporary files left behind"
     meta = json.loads((out / "sub__clip1.aug1.json").read_text())
@@ -61,7 +61,7 @@ def test_cli_folder_writes_wavs_and_json_and_resumes(tmp_path, esc50_mini, speec
     audio, rate = sf.read(out / "clip2.aug0.wav")
     assert rate == 16000 and audio.ndim == 1
     assert abs(len(audio) / rate - json.loads((out / "clip2.aug0.json").read_text())["output_seconds"]) < 1e-6
-    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    first = {p.name: p.read_bytes() for p in out.glob("*.aug*")}
 
     result = runner.invoke(app, args)
     assert result.exit_code == 0 and "0 written, 6 already done" in result.output
@@ -70,7 +70,7 @@ def test_cli_folder_writes_wavs_and_json_and_resumes(tmp_path, esc50_mini, speec
     (out / "clip0.aug1.wav").write_bytes(b"partial")
     result = runner.invoke(app, args)
     assert "1 written, 5 already done" in result.output
-    now = {p.name: p.read_bytes() for p in out.iterdir()}
+    now = {p.name: p.read_bytes() for p in out.glob("*.aug*")}
     assert {k: v for k, v in now.items() if not k.startswith("clip0.aug1")} == {
         k: v for k, v in first.items() if not k.startswith("clip0.aug1")
     }

@@ -53,7 +53,7 @@ RECIPES = Path(__file__).resolve().parents[2] / "recipes" / "augment"
         (lambda: BackgroundNoise(), r"background_noise: give exactly one of root"),
         (
             lambda: BackgroundNoise(folder=".", snrs_db=[]),
-            r"background_noise: snr_dbs=\[\] must be a non-empty list",
+            r"background_noise: snrs_db=\[\] must be a non-empty list",
         ),
         (
             lambda: SyntheticReverb(max_t60=9),

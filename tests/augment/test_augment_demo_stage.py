@@ -37,7 +37,7 @@ def test_stage_writes_outputs_and_summary(tmp_path, esc50_mini, speech_factory):
     assert (
         lines[0].startswith("4 utterances of msp") and "reverb T60" in lines[1] and "pink noise" in lines[2]
     )
-    outputs = sorted((ctx.out_dir / "augment").glob("*.json"))
+    outputs = sorted((ctx.out_dir / "augment").glob("*.aug*.json"))
     assert len(outputs) == 4
     ops = [o["op"] for o in json.loads(outputs[0].read_text())["ops"]["ops"]]
     assert ops == ["synthetic_reverb", "background_noise", "pink_noise"]

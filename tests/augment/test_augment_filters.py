@@ -8,7 +8,7 @@ import torch
 from scipy import signal
 
 from sercorpus.augment import Chain, HighPass, LowPass, pad_batch
-from sercorpus.augment.dsp import butterworth_magnitude
+from sercorpus.augment.butterworth import butterworth_magnitude
 
 SR = 16000
 TOLERANCE = 1e-4  # max |H_ours - H_scipy| over every rfft bin (measured: < 1e-6)

@@ -8,7 +8,7 @@ import torch
 from scipy import signal
 
 from sercorpus.augment import BackgroundNoise, NoiseBank, PinkNoise, colored_noise, pad_batch, unpad
-from sercorpus.augment.batch import active_mask
+from sercorpus.augment.mixing import active_mask
 
 SR = 16000
 
@@ -111,7 +111,7 @@ def test_background_from_real_esc50_groups(signals, esc50_real):
         assert prov[i]["snr_db"] in (0.0, 10.0, 20.0)
         assert abs(measured_snr(clean, out) - prov[i]["snr_db"]) < 0.5
         assert torch.count_nonzero(y[i, len(clean) :]) == 0
-    bank = op.bank(SR)
+    bank = op.bank_at(SR)
     assert bank.sample_rate == SR and all(m["group"] in ("natural", "domestic") for m in bank.meta)
     assert max(bank.lens) <= 5 * SR  # 44.1 kHz clips resampled once, silence trimmed
 

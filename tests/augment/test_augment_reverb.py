@@ -66,7 +66,7 @@ def test_real_rirs_mixed_rates_and_channels(shared_data, signals):
     folder = shared_data / "rir"
     for channel in ("first", "mix"):
         op = RIRReverb(rir_dir=folder, channel=channel, max_seconds=2.0)
-        bank = op.bank(SR)
+        bank = op.bank_at(SR)
         assert len(bank.lens) == 7 and max(bank.lens) <= 2 * SR + 1
         assert all(int(np.argmax(np.abs(bank.data[i].numpy()))) == bank.lead for i in range(7))
     x, lengths = pad_batch(signals)

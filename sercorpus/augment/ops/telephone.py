@@ -8,48 +8,22 @@ as full scale +-1, as the codec does (louder input clips).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 
-from sercorpus.augment.base import (
-    Op,
-    check_choice,
-    check_int,
-    check_order,
-    check_range,
-    draw_noise_seed,
-    register,
-)
-from sercorpus.augment.batch import Batch, ExampleRNG, counter_uniform, zero_tail_
-from sercorpus.augment.dsp import butterworth_magnitude, butterworth_tail, next_fast_len, resample
-
-_MU = 255.0
-_A = 87.6
+from sercorpus.augment import fft
+from sercorpus.augment.batch import Batch
+from sercorpus.augment.butterworth import butterworth_magnitude, butterworth_tail
+from sercorpus.augment.codecs import alaw_roundtrip, mulaw_roundtrip
+from sercorpus.augment.counter_rng import counter_uniform
+from sercorpus.augment.dsp import next_fast_len, resample
+from sercorpus.augment.op import Op
+from sercorpus.augment.padding import zero_tail_
+from sercorpus.augment.params import Span, choice, integer, number
+from sercorpus.augment.rng import ExampleRNG, draw_noise_seed
 
 
-def mulaw_roundtrip(x: torch.Tensor) -> torch.Tensor:
-    """Encode to 8-bit mu-law (mu = 255) and decode."""
-    x = x.clamp(-1.0, 1.0)
-    f = torch.sign(x) * torch.log1p(_MU * x.abs()) / math.log1p(_MU)
-    q = torch.round(f * 127.0) / 127.0  # 8-bit sign-magnitude codes (G.711 has +0 and -0)
-    return torch.sign(q) * torch.expm1(q.abs() * math.log1p(_MU)) / _MU
-
-
-def alaw_roundtrip(x: torch.Tensor) -> torch.Tensor:
-    """Encode to 8-bit A-law (A = 87.6) and decode."""
-    x = x.clamp(-1.0, 1.0)
-    a = x.abs()
-    norm = 1.0 + math.log(_A)
-    f = torch.where(a < 1.0 / _A, _A * a / norm, (1.0 + torch.log((_A * a).clamp(min=1.0))) / norm)
-    q = torch.round(torch.sign(x) * f * 127.0) / 127.0
-    b = q.abs()
-    y = torch.where(b < 1.0 / norm, b * norm / _A, torch.exp(b * norm - 1.0) / _A)
-    return torch.sign(q) * y
-
-
-@register
 class Telephone(Op):
     """Narrow-band telephone channel with G.711 companding and optional packet loss.
 
@@ -58,30 +32,20 @@ class Telephone(Op):
     """
 
     name = "telephone"
+    params = (
+        choice(
+            "codec",
+            "mulaw",
+            ("mulaw", "alaw", "none", "random"),
+            "G.711 codec (random: mu-law or A-law per example)",
+        ),
+        number("low_hz", 300.0, 0.0, 1000.0, "lower band edge (Hz); 0: no high-pass"),
+        number("high_hz", 3400.0, 1000.0, 3900.0, "upper band edge (Hz)"),
+        integer("order", 9, 1, 16, "Butterworth order of the band edges"),
+        Span("packet_loss", (0.0, 0.0), 0.0, 0.5, "the probability that a packet is lost"),
+        number("packet_ms", 20.0, 5.0, 100.0, "packet duration (ms)"),
+    )
     CHANNEL_RATE = 8000
-
-    def __init__(
-        self,
-        codec: str = "mulaw",
-        low_hz: float = 300.0,
-        high_hz: float = 3400.0,
-        order: int = 9,
-        min_packet_loss: float = 0.0,
-        max_packet_loss: float = 0.0,
-        packet_ms: float = 20.0,
-        p: float = 1.0,
-    ) -> None:
-        super().__init__(p)
-        self.codec = check_choice(self.name, "codec", codec, ("mulaw", "alaw", "none", "random"))
-        self.low_hz = check_range(self.name, "low_hz", low_hz, 0.0, 1000.0)
-        self.high_hz = check_range(self.name, "high_hz", high_hz, 1000.0, 3900.0)
-        self.order = check_int(self.name, "order", order, 1, 16)
-        self.min_packet_loss = check_range(self.name, "min_packet_loss", min_packet_loss, 0.0, 0.5)
-        self.max_packet_loss = check_range(self.name, "max_packet_loss", max_packet_loss, 0.0, 0.5)
-        check_order(
-            self.name, "min_packet_loss", self.min_packet_loss, "max_packet_loss", self.max_packet_loss
-        )
-        self.packet_ms = check_range(self.name, "packet_ms", packet_ms, 5.0, 100.0)
 
     def sample(self, rng: ExampleRNG, length: int, sample_rate: int) -> dict[str, Any]:
         if sample_rate < self.CHANNEL_RATE:
@@ -91,12 +55,14 @@ class Telephone(Op):
             "codec": codec,
             "low_hz": self.low_hz,
             "high_hz": self.high_hz,
-            "packet_loss": float(rng.uniform(self.min_packet_loss, self.max_packet_loss)),
+            "packet_loss": self.draw("packet_loss", rng),
             "packet_ms": self.packet_ms,
             "noise_seed": draw_noise_seed(rng),
         }
 
-    def apply(self, batch: Batch, params: list[dict[str, Any]], measure: bool = False):
+    def apply(
+        self, batch: Batch, params: list[dict[str, Any]], measure: bool = False
+    ) -> tuple[Batch, dict[str, list[Any]] | None]:
         x, sr, device = batch.x, batch.sample_rate, batch.x.device
         T = x.shape[-1]
         # 1. channel band at the input rate (one FFT pair for the batch; one gain row, the same for every row)
@@ -109,7 +75,7 @@ class Telephone(Op):
                 n, sr, torch.tensor([self.low_hz], device=device), self.order, "highpass"
             )
         band = zero_tail_(
-            torch.fft.irfft(torch.fft.rfft(x, n=n) * gain, n=n)[:, :T].contiguous(), batch.lens, batch.lengths
+            fft.irfft(fft.rfft(x, n=n) * gain, n=n)[:, :T].contiguous(), batch.lens, batch.lengths
         )
         # 2. to 8 kHz, codec, packet loss
         rate = self.CHANNEL_RATE
