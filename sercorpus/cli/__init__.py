@@ -11,6 +11,7 @@ from sercorpus.cli import (
     evaluate_cmd,
     label_cmd,
     manifest_cmd,
+    shard_cmd,
     subset_cmd,
 )
 
@@ -21,7 +22,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (manifest_cmd, corpus_cmd, demo_cmd, subset_cmd, label_cmd, augment_cmd, evaluate_cmd):
+for _module in (
+    manifest_cmd,
+    corpus_cmd,
+    demo_cmd,
+    subset_cmd,
+    label_cmd,
+    augment_cmd,
+    shard_cmd,
+    evaluate_cmd,
+):
     _module.register(app)
 
 
