@@ -1,6 +1,7 @@
 """Everything that decides the bytes of a shard dataset, in one record (``RUN.json`` stores it).
 
-What is *not* here cannot change the output: ``--workers``, ``--executor``, the part being written and (up to
+What is *not* recorded cannot change the output: ``--workers``, ``--batch-size``, ``--executor``, the part being
+written and (up to
 the engine's documented float tolerance) ``--device``. A rerun with other settings is refused by
 :func:`sercorpus.core.runinfo.claim_output_dir`, naming each difference.
 """
@@ -31,7 +32,7 @@ class ShardSettings:
     long: str = "crop"
     shard_mb: float = 256.0
     rows_per_group: int = 64
-    batch_size: int = 32  # engine batch: part of the plan, so it is recorded (see docs/shards.md)
+    batch_size: int = 32  # engine batch: never changes a byte on CPU (per-example engine), so not recorded
     format: str = "parquet"
     view: str | None = None
     train_splits: tuple[str, ...] = ("train", "none")  # "none" = records without a split
@@ -81,8 +82,9 @@ class ShardSettings:
         out["train_splits"] = list(self.train_splits)
         if self.augment is not None:  # content and resources; not where the YAML file lives
             out["augment"] = {"config": self.augment["config"], "resources": self.augment["resources"]}
+        out.pop("batch_size")  # the engine computes every example on its own: the batch changes no byte
         if self.augment is None:
-            for key in ("copies", "rate", "keep_clean", "batch_size"):
+            for key in ("copies", "rate", "keep_clean"):
                 out.pop(key)
         out["format_version"] = FORMAT_VERSION
         return out

@@ -39,6 +39,33 @@ def test_byte_identical_whatever_the_worker_count(corpora, tmp_path):
     assert file_bytes(two) == file_bytes(one)
 
 
+def test_byte_identical_whatever_the_batch_size_and_a_resume_may_change_it(corpora, tmp_path):
+    """The engine computes each example alone, so --batch-size changes no byte and is not a recorded setting."""
+    aug = {
+        "sample_rate": 16000,
+        "chain": [
+            {"op": "synthetic_reverb", "p": 0.7},
+            {"op": "pink_noise", "min_snr_db": 10, "max_snr_db": 30},
+            {"op": "highpass", "p": 0.5, "min_cutoff_hz": 50, "max_cutoff_hz": 300},
+        ],
+    }
+    outs = {}
+    for size in (1, 3, 8):
+        outs[size] = tmp_path / f"b{size}"
+        settings = ShardSettings(copies=2, shard_mb=0.3, rows_per_group=16, batch_size=size)
+        write_shards([corpora["msp"]], outs[size], settings, augment=aug)
+    assert file_bytes(outs[3]) == file_bytes(outs[1])
+    assert file_bytes(outs[8]) == file_bytes(outs[1])
+    # the same folder accepts a rerun with another batch size (nothing to refuse, nothing rewritten)
+    write_shards(
+        [corpora["msp"]],
+        outs[1],
+        ShardSettings(copies=2, shard_mb=0.3, rows_per_group=16, batch_size=5),
+        augment=aug,
+    )
+    assert file_bytes(outs[1]) == file_bytes(outs[8])
+
+
 def test_union_of_parts_is_the_whole(corpora, clean_msp, tmp_path):
     whole = rows_by_id(clean_msp)
     separate = []
