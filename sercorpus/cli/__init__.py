@@ -11,6 +11,7 @@ from sercorpus.cli import (
     evaluate_cmd,
     label_cmd,
     manifest_cmd,
+    profile_cmd,
     shard_cmd,
     subset_cmd,
 )
@@ -29,6 +30,7 @@ for _module in (
     subset_cmd,
     label_cmd,
     augment_cmd,
+    profile_cmd,
     shard_cmd,
     evaluate_cmd,
 ):

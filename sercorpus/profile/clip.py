@@ -27,7 +27,9 @@ def resample(y: np.ndarray, rate: int, target: int) -> np.ndarray:
     from scipy.signal import resample_poly
 
     g = math.gcd(int(rate), int(target))
-    return np.asarray(resample_poly(np.asarray(y, dtype=np.float64), target // g, rate // g), dtype=np.float64)
+    return np.asarray(
+        resample_poly(np.asarray(y, dtype=np.float64), target // g, rate // g), dtype=np.float64
+    )
 
 
 def stft_power(x: np.ndarray, n_fft: int = N_FFT, hop: int = HOP) -> np.ndarray:

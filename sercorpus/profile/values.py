@@ -21,6 +21,7 @@ REASONS: dict[str, str] = {
     "no_free_decay": "no free-decay region (speech offset) long enough to measure a decay",
     "outside_model": "the input lies outside what the estimator's model was trained or calibrated on",
     "vad_unavailable": "the silero-vad package is not installed (pip install silero-vad)",
+    "model_unavailable": "the learned estimator's model file is missing or stale (retrain: recipes/profile)",
     "mos_unavailable": "MOS needs the optional extra sercorpus[quality] (speechmos + onnxruntime)",
     "not_requested": "the feature was switched off for this run",
     "non_finite_result": "the computation gave NaN or inf (a bug guard: reported, not stored)",
