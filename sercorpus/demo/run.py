@@ -16,10 +16,20 @@ from sercorpus.demo.augment import stage_augment
 from sercorpus.demo.calls import stage_calls
 from sercorpus.demo.context import DemoContext, Image, Stage, Table, render_blocks
 from sercorpus.demo.prepare import stage_prepare
+from sercorpus.demo.profile import stage_profile
+from sercorpus.demo.shards import stage_shards
 from sercorpus.demo.subsets import stage_subsets
 from sercorpus.demo.synth import stage_synth
 
-STAGES: list[Stage] = [stage_synth, stage_prepare, stage_subsets, stage_calls, stage_augment]
+STAGES: list[Stage] = [
+    stage_synth,
+    stage_prepare,
+    stage_subsets,
+    stage_calls,
+    stage_augment,
+    stage_profile,
+    stage_shards,
+]
 
 
 def _console_lines(block: str | Table | Image) -> list[str]:
