@@ -51,7 +51,7 @@ def stage_profile(ctx: DemoContext) -> list[Block]:
         Table(
             ["feature", "distance before (scaled)", "after matching"],
             rows,
-            caption=f"Matching MSP* toward IEMOCAP: {result.evaluations} candidates searched, seed {ctx.seed}",
+            caption=f"Matching MSP\\* toward IEMOCAP: {result.evaluations} candidates searched, seed {ctx.seed}",
             align="lrr",
         )
     )
