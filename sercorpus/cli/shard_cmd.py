@@ -101,7 +101,9 @@ def write(
     long: Annotated[str, typer.Option(help="over --max-duration: crop (first part) or split")] = "crop",
     shard_mb: Annotated[float, typer.Option(help="approximate shard size in MB")] = 256.0,
     rows_per_group: Annotated[int, typer.Option(help="samples per Parquet row group (read unit)")] = 64,
-    batch_size: Annotated[int, typer.Option(help="augmentation batch (memory only: changes no byte on CPU)")] = 32,
+    batch_size: Annotated[
+        int, typer.Option(help="augmentation batch (memory only: changes no byte on CPU)")
+    ] = 32,
     workers: Annotated[int, typer.Option(help="processes writing shards in parallel")] = 1,
     device: Annotated[str, typer.Option(help="torch device for augmentation (cpu, cuda)")] = "cpu",
     view: Annotated[str | None, typer.Option(help="project labels through a view (e.g. 4class)")] = None,
