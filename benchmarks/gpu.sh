@@ -16,9 +16,10 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 STEPS=(
-  "pytest-gpu|150|$PY -m pytest tests -k gpu -q -p no:cacheprovider -rA --junitxml=\$STEP_DIR/junit.xml"
+  "pytest-gpu|120|$PY -m pytest tests -k gpu -q -p no:cacheprovider -rA --junitxml=\$STEP_DIR/junit.xml"
   "augment-benchmark-gpu|120|$PY benchmarks/augment.py --gpu-only --n 200 --reps 3 --json \$STEP_JSON"
   "shards-write-gpu|90|$PY benchmarks/shards.py --n 300 --reps 1 --device cuda --gpu-batch 64 --work \$STEP_DIR/work --json \$STEP_JSON"
+  "train-bf16-gpu|100|$PY benchmarks/train.py --device cuda --precision bf16 --sizes base --threads 1 --steps 20 --no-e2e --json \$STEP_JSON"
 )
 
 if [ "${GPU_SH_DRY:-0}" != 1 ] && ! "$PY" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then

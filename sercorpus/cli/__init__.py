@@ -14,6 +14,7 @@ from sercorpus.cli import (
     profile_cmd,
     shard_cmd,
     subset_cmd,
+    train_cmd,
 )
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ for _module in (
     augment_cmd,
     profile_cmd,
     shard_cmd,
+    train_cmd,
     evaluate_cmd,
 ):
     _module.register(app)
