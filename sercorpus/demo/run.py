@@ -20,6 +20,7 @@ from sercorpus.demo.profile import stage_profile
 from sercorpus.demo.shards import stage_shards
 from sercorpus.demo.subsets import stage_subsets
 from sercorpus.demo.synth import stage_synth
+from sercorpus.demo.train_eval import stage_train_eval
 
 STAGES: list[Stage] = [
     stage_synth,
@@ -29,6 +30,7 @@ STAGES: list[Stage] = [
     stage_augment,
     stage_profile,
     stage_shards,
+    stage_train_eval,
 ]
 
 
