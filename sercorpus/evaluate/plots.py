@@ -155,7 +155,7 @@ def per_speaker_png(
     ax.set_ylabel("UAR")
     excluded = len(per_speaker.excluded)
     ax.set_title(
-        f"{title}: {n} speakers scored, {excluded} excluded (fewer than {per_speaker.min_utterances} "
+        f"{title}: {n} speakers scored, {excluded} excluded\n(fewer than {per_speaker.min_utterances} "
         f"utterances or {per_speaker.min_classes} true class(es))",
         fontsize=10,
     )
