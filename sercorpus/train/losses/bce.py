@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sercorpus.train.losses.common import graph_zero, one_hot_rows, soft_or_hard_targets
+from sercorpus.train.losses.common import class_targets, graph_zero
 
 _EPS = 1e-7
 
@@ -21,10 +21,7 @@ class SoftmaxBCE(nn.Module):
     def forward(
         self, logits: torch.Tensor, labels: torch.Tensor, soft: torch.Tensor, soft_mask: torch.Tensor
     ) -> torch.Tensor:
-        if self.soft:
-            target, rows = soft_or_hard_targets(labels, soft, soft_mask, logits.shape[-1])
-        else:
-            target, rows = one_hot_rows(labels, logits.shape[-1])
+        target, rows = class_targets(labels, soft, soft_mask, logits.shape[-1], self.soft)
         if not bool(rows.any()):
             return graph_zero(logits)
         p = torch.softmax(logits.float(), dim=-1)[rows].clamp(_EPS, 1.0 - _EPS)

@@ -27,3 +27,13 @@ def soft_or_hard_targets(
     hard, has_hard = one_hot_rows(labels, num_classes)
     target = torch.where(soft_mask[:, None], soft.float(), hard)
     return target, soft_mask | has_hard
+
+
+def class_targets(
+    labels: torch.Tensor, soft: torch.Tensor, soft_mask: torch.Tensor, num_classes: int, use_soft: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The targets a loss trains on: vote distributions (falling back to one-hot) when ``use_soft``, else
+    one-hot consensus labels; with the mask of rows that have a target."""
+    if use_soft:
+        return soft_or_hard_targets(labels, soft, soft_mask, num_classes)
+    return one_hot_rows(labels, num_classes)

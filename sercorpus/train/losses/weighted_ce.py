@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from sercorpus.train.losses.common import graph_zero, one_hot_rows, soft_or_hard_targets
+from sercorpus.train.losses.common import class_targets, graph_zero
 
 
 def balanced_weights(counts: Sequence[float]) -> list[float]:
@@ -33,10 +33,7 @@ class ClassWeightedCrossEntropy(nn.Module):
     def forward(
         self, logits: torch.Tensor, labels: torch.Tensor, soft: torch.Tensor, soft_mask: torch.Tensor
     ) -> torch.Tensor:
-        if self.soft:
-            target, rows = soft_or_hard_targets(labels, soft, soft_mask, logits.shape[-1])
-        else:
-            target, rows = one_hot_rows(labels, logits.shape[-1])
+        target, rows = class_targets(labels, soft, soft_mask, logits.shape[-1], self.soft)
         if not bool(rows.any()):
             return graph_zero(logits)
         w = self.weights.to(logits.device)
