@@ -10,8 +10,7 @@ One estimator per module in ``sercorpus/profile/estimators/``; docs/profiling.md
 valid ranges and the validation numbers.
 """
 
-from importlib import import_module
-from typing import Any
+from sercorpus.core.lazy import lazy_getattr
 
 _EXPORTS = {
     "profile_manifest": "runner",
@@ -33,9 +32,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'sercorpus.profile' has no attribute {name!r}")
-    value = getattr(import_module(f"sercorpus.profile.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("sercorpus.profile", _EXPORTS, globals())

@@ -10,8 +10,7 @@ Quick use::
     for batch in loader: ...
 """
 
-from importlib import import_module
-from typing import Any
+from sercorpus.core.lazy import lazy_getattr
 
 #: public name -> defining module, imported on first use (the writer does not need torch for clean shards)
 _EXPORTS = {
@@ -34,9 +33,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'sercorpus.shards' has no attribute {name!r}")
-    value = getattr(import_module(f"sercorpus.shards.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("sercorpus.shards", _EXPORTS, globals())
