@@ -53,7 +53,14 @@ def atomic_output(path: Path, mode: str = "wb") -> Iterator[Any]:
         raise
 
 
-def write_text(path: str | os.PathLike[str], text: str, crlf: bool = False) -> None:
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` atomically (parent folders created); returns the path."""
+    out = Path(path)
+    with atomic_output(out) as handle:
+        handle.write(data)
+    return out
+
+
+def write_text(path: str | os.PathLike[str], text: str, crlf: bool = False) -> Path:
     """Write UTF-8 text atomically; ``crlf`` turns every line end into CRLF (as some corpora ship them)."""
-    with atomic_output(Path(path)) as handle:
-        handle.write((text.replace("\n", "\r\n") if crlf else text).encode("utf-8"))
+    return write_bytes(path, (text.replace("\n", "\r\n") if crlf else text).encode("utf-8"))

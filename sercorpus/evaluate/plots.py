@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sercorpus.evaluate.atomic import write_bytes_atomic
+from sercorpus.core.atomic import write_bytes
 from sercorpus.evaluate.metrics.speaker import TIE_TOL, PerSpeakerUAR
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def save_png(fig: Figure, path: str | os.PathLike[str]) -> Path:
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
-    return write_bytes_atomic(path, buf.getvalue())
+    return write_bytes(path, buf.getvalue())
 
 
 def _annotated_heatmap(

@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from sercorpus.evaluate.atomic import write_bytes_atomic
+from sercorpus.core.atomic import write_bytes
 from sercorpus.evaluate.errors import EvaluationError
 from sercorpus.evaluate.metrics.kbest import rank_classes
 from sercorpus.evaluate.validation import PROB_SUM_ATOL, check_probabilities, row_name
@@ -342,7 +342,7 @@ def to_parquet_bytes(preds: Predictions) -> bytes:
 def write_predictions(path: str | os.PathLike[str], preds: Predictions) -> Path:
     """Write ``preds`` to ``path`` (Parquet) atomically and byte-deterministically; returns the path."""
     out = Path(path)
-    write_bytes_atomic(out, to_parquet_bytes(preds))
+    write_bytes(out, to_parquet_bytes(preds))
     return out
 
 

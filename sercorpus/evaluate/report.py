@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sercorpus.evaluate.atomic import write_text_atomic
+from sercorpus.core.atomic import write_text
 from sercorpus.evaluate.metrics.bootstrap import BootstrapCI
 from sercorpus.evaluate.plots import confusion_png, per_speaker_png
 from sercorpus.evaluate.scoring import MetricRow, ScoreReport
@@ -203,7 +203,7 @@ def write_report(
     written: dict[str, Path] = {}
 
     def text(name: str, content: str) -> None:
-        written[name] = write_text_atomic(out / name, content)
+        written[name] = write_text(out / name, content)
 
     text("metrics.csv", metrics_csv(report))
     text("metrics.json", metrics_json(report))

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sercorpus.evaluate.atomic import write_text_atomic
+from sercorpus.core.atomic import write_text
 from sercorpus.evaluate.crosscorpus import CrossCorpusMatrix
 from sercorpus.evaluate.errors import EvaluationError
 from sercorpus.evaluate.robustness import RobustnessTable
@@ -132,5 +132,5 @@ def build_demo_report(
         if result.skipped:
             lines.append("Skipped: " + "; ".join(f"{k} ({v})" for k, v in result.skipped.items()) + "\n")
         files.update({f"robustness/{k}": v for k, v in result.files.items()})
-    files["REPORT.md"] = write_text_atomic(out / "REPORT.md", "\n".join(lines))
+    files["REPORT.md"] = write_text(out / "REPORT.md", "\n".join(lines))
     return DemoReport(files["REPORT.md"], images, files, matrix, scores, table, reports)

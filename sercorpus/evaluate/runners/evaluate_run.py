@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from sercorpus.core.atomic import write_text
 from sercorpus.core.runinfo import claim_output_dir
-from sercorpus.evaluate.atomic import write_text_atomic
 from sercorpus.evaluate.errors import EvaluationError
 from sercorpus.evaluate.predictions import Predictions, make_predictions, write_predictions
 from sercorpus.evaluate.report import write_report
@@ -177,7 +177,7 @@ def evaluate_sets(
         "skipped_audio": {name: r.skipped for name, r in results.items()},
         "score_settings": settings.to_dict(),
     }
-    files["evaluation.json"] = write_text_atomic(
+    files["evaluation.json"] = write_text(
         out / "evaluation.json", json.dumps(info, indent=2, sort_keys=True) + "\n"
     )
     return EvaluationResult(out, pred_path, report, files, results)

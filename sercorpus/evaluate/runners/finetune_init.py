@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from sercorpus.evaluate.atomic import write_bytes_atomic, write_text_atomic
+from sercorpus.core.atomic import write_bytes, write_text
 from sercorpus.evaluate.errors import EvaluationError
 from sercorpus.evaluate.runners.runfolder import file_sha256, load_run
 from sercorpus.train.recipe import CNN14ModelSpec, Recipe, SSLModelSpec
@@ -64,10 +64,10 @@ def export_init(pretrained_run: Path, recipe: Recipe) -> tuple[list[str], str]:
         if isinstance(model_spec, CNN14ModelSpec):
             buf = io.BytesIO()
             torch.save({"model": run.model.state_dict()}, buf)
-            write_bytes_atomic(target, buf.getvalue())
+            write_bytes(target, buf.getvalue())
         else:
             run.model.encoder.save_pretrained(str(target), safe_serialization=True)  # type: ignore[union-attr,operator]
-        write_text_atomic(
+        write_text(
             folder / "source.json",
             json.dumps({"checkpoint": str(best.resolve()), "checkpoint_sha256": sha}, indent=2) + "\n",
         )

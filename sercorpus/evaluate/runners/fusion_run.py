@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from sercorpus.evaluate.atomic import write_text_atomic
+from sercorpus.core.atomic import write_text
 from sercorpus.evaluate.errors import EvaluationError
 from sercorpus.evaluate.fusion import W_AUDIO, W_TEXT, FusionTuning, fused_probabilities, tune_fusion_weights
 from sercorpus.evaluate.predictions import Predictions, read_predictions, write_predictions
@@ -152,7 +152,7 @@ def fuse_predictions(
     header = ["variant", "w_audio", "w_text", *COMPARED]
     values = {v: [_value(reports[v], m) for m in COMPARED] for v in weights}
     rows = [[v, wa, wt, *values[v]] for v, (wa, wt) in weights.items()]
-    files["fusion.csv"] = write_text_atomic(out / "fusion.csv", csv_text(header, rows))
+    files["fusion.csv"] = write_text(out / "fusion.csv", csv_text(header, rows))
     md = [
         "# Late fusion of audio and text predictions\n",
         f"- {len(a)} utterances; classes {', '.join(a.classes)}",
@@ -172,7 +172,7 @@ def fuse_predictions(
             [[v, fmt(wa, 2), fmt(wt, 2), *(fmt(x) for x in values[v])] for v, (wa, wt) in weights.items()],
         )
     )
-    files["fusion.md"] = write_text_atomic(out / "fusion.md", "\n".join(md))
+    files["fusion.md"] = write_text(out / "fusion.md", "\n".join(md))
     info: dict[str, Any] = {
         "weights": {k: list(v) for k, v in weights.items()},
         "scores": {v: {m: _value(reports[v], m) for m in COMPARED} for v in weights},
@@ -185,7 +185,7 @@ def fuse_predictions(
             "grid": [list(g) for g in tuning.grid],
         },
     }
-    files["fusion.json"] = write_text_atomic(
+    files["fusion.json"] = write_text(
         out / "fusion.json", json.dumps(info, indent=2, sort_keys=True, allow_nan=False) + "\n"
     )
     return FusionResult(out, weights, reports, tuning, files)

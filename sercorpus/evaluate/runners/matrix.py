@@ -34,8 +34,8 @@ from typing import Any
 
 import yaml
 
+from sercorpus.core.atomic import write_text
 from sercorpus.core.runinfo import RUN_FILE, canonical_json, differences
-from sercorpus.evaluate.atomic import write_text_atomic
 from sercorpus.evaluate.crosscorpus import CrossCorpusMatrix, cross_corpus_matrix, matrix_csv, matrix_markdown
 from sercorpus.evaluate.errors import EvaluationError
 from sercorpus.evaluate.plots import matrix_heatmap_png
@@ -206,7 +206,7 @@ def _heatmap(m: CrossCorpusMatrix, path: Path, title: str) -> Path:
     if path.is_file() and key_file.is_file() and key_file.read_text(encoding="utf-8").strip() == key:
         return path
     matrix_heatmap_png(m, path, title=title)
-    write_text_atomic(key_file, key + "\n")
+    write_text(key_file, key + "\n")
     return path
 
 
@@ -235,11 +235,11 @@ def write_matrix_reports(
         )
         matrices[metric] = m
         stem = file_stem(metric)
-        files[f"matrix_{stem}.csv"] = write_text_atomic(out / f"matrix_{stem}.csv", matrix_csv(m))
+        files[f"matrix_{stem}.csv"] = write_text(out / f"matrix_{stem}.csv", matrix_csv(m))
         png = _heatmap(m, out / f"matrix_{stem}.png", f"{title}: {metric}")
         files[f"matrix_{stem}.png"] = png
         parts.append(f"## {metric}\n\n{matrix_markdown(m)}\n![{metric} matrix]({png.name})\n")
-    files["matrix.md"] = write_text_atomic(out / "matrix.md", "\n".join(parts))
+    files["matrix.md"] = write_text(out / "matrix.md", "\n".join(parts))
     return matrices, files
 
 
@@ -291,7 +291,7 @@ def run_matrix(
         ],
         "actions": actions,
     }
-    files["matrix.json"] = write_text_atomic(
+    files["matrix.json"] = write_text(
         out / "matrix.json", json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n"
     )
     return MatrixResult(out, spec, matrices, files, actions, reports)

@@ -26,8 +26,8 @@ from typing import Any
 import torch
 import yaml
 
+from sercorpus.core.atomic import write_text
 from sercorpus.core.runinfo import claim_output_dir
-from sercorpus.evaluate.atomic import write_text_atomic
 from sercorpus.evaluate.errors import EvaluationError
 from sercorpus.evaluate.plots import robustness_png
 from sercorpus.evaluate.predictions import write_predictions
@@ -256,7 +256,7 @@ def _write_tables(table: RobustnessTable, out: Path, run: LoadedRun, evalset: Ev
     files: dict[str, Path] = {}
     title = f"Robustness of {run.name} on {evalset.name}"
     files["robustness.png"] = robustness_png(table, out / "robustness.png", title=title)
-    files["robustness.csv"] = write_text_atomic(out / "robustness.csv", robustness_csv(table))
+    files["robustness.csv"] = write_text(out / "robustness.csv", robustness_csv(table))
     lines = [
         f"# {title}\n",
         f"- checkpoint: `{run.checkpoint}` (sha256 {run.checkpoint_sha256[:16]}…)",
@@ -270,7 +270,7 @@ def _write_tables(table: RobustnessTable, out: Path, run: LoadedRun, evalset: Ev
         lines.append("## Skipped conditions\n")
         lines += [f"- {name}: {reason}" for name, reason in skipped.items()]
         lines.append("")
-    files["robustness.md"] = write_text_atomic(out / "robustness.md", "\n".join(lines))
+    files["robustness.md"] = write_text(out / "robustness.md", "\n".join(lines))
     data = {
         "series": list(table.series),
         "conditions": list(table.conditions),
@@ -284,7 +284,7 @@ def _write_tables(table: RobustnessTable, out: Path, run: LoadedRun, evalset: Ev
         "skipped": dict(skipped),
         "seed": cset.seed,
     }
-    files["robustness.json"] = write_text_atomic(
+    files["robustness.json"] = write_text(
         out / "robustness.json", json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
     )
     return files
